@@ -1,0 +1,3 @@
+import Runner
+
+print("ward")

@@ -1,0 +1,56 @@
+/* libuv, plus the few Linux calls Swift cannot reach directly (variadic or
+ * GNU-only). Every shim is prefixed cuv_. */
+#ifndef WARD_CUV_SHIM_H
+#define WARD_CUV_SHIM_H
+
+#include <uv.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* prctl is variadic. Become the subreaper of every descendant, so a process
+ * that escapes its group with setsid is reparented to ward, not to init. */
+static inline int cuv_set_child_subreaper(void) {
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
+/* Mark the process non-dumpable: a same-uid process can then no longer read
+ * /proc/<pid>/mem or /proc/<pid>/environ of ward. */
+static inline int cuv_set_not_dumpable(void) {
+    return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+static inline int cuv_is_dumpable(void) {
+    return prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+}
+
+/* memmem is a GNU extension: declared here rather than through _GNU_SOURCE,
+ * which would give this module system types that differ from other modules. */
+extern void *memmem(const void *, size_t, const void *, size_t);
+static inline const void *cuv_memmem(const void *hay, size_t hlen,
+                                     const void *needle, size_t nlen) {
+    return memmem(hay, hlen, needle, nlen);
+}
+
+/* open(2) is variadic: Swift cannot pass the mode. */
+static inline int cuv_open(const char *path, int flags, mode_t mode) {
+    return open(path, flags, mode);
+}
+
+static inline int cuv_errno(void) { return errno; }
+
+/* WIFEXITED and friends are function-like macros. */
+static inline int cuv_wifexited(int status) { return WIFEXITED(status); }
+static inline int cuv_wexitstatus(int status) { return WEXITSTATUS(status); }
+static inline int cuv_wifsignaled(int status) { return WIFSIGNALED(status); }
+static inline int cuv_wtermsig(int status) { return WTERMSIG(status); }
+
+#endif

@@ -1,0 +1,170 @@
+import CPCRE2
+
+/// Why a pattern could not be compiled.
+nonisolated public struct PatternError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// 0-based byte offset in the pattern where PCRE2 gave up.
+    public var offset: Int
+    /// PCRE2's message.
+    public var message: String
+
+    public var description: String { "\(message) at offset \(offset)" }
+}
+
+/// A compiled PCRE2 pattern with match limits, so that a pathological pattern
+/// cannot stall the loop: a match that runs out of budget reports
+/// `limitExceeded` and the caller fails closed.
+public final class Pattern {
+    /// How the pattern is applied.
+    public enum Mode: Sendable {
+        /// The pattern must match the whole subject (argument values): it is
+        /// compiled anchored at both ends, whatever the author wrote.
+        case wholeValue
+        /// The pattern finds matches anywhere in the subject (redaction).
+        case search
+    }
+
+    /// The result of one match attempt.
+    public enum Outcome: Equatable {
+        /// The pattern matched this byte range (of the `value` group when the
+        /// pattern has one).
+        case match(Range<Int>)
+        /// No match.
+        case noMatch
+        /// The match or depth limit ran out; the answer is unknown.
+        case limitExceeded
+    }
+
+    /// Backtracking steps allowed per match attempt. A few hundred thousand
+    /// steps cover any sane pattern on a 64 KiB line; the case-04 pattern
+    /// `(a+)+$` on 50,000 `a`s hits it in milliseconds instead of running forever.
+    public static let matchLimit: UInt32 = 200_000
+    /// Nesting depth allowed per match attempt (PCRE2's backtracking depth).
+    public static let depthLimit: UInt32 = 10_000
+
+    /// The pattern as the author wrote it.
+    public let source: String
+    /// How it is applied.
+    public let mode: Mode
+    /// Number of the capture group named `value`, or 0 when there is none.
+    public let valueGroup: UInt32
+    nonisolated(unsafe) private let code: OpaquePointer
+    nonisolated(unsafe) private let matchData: OpaquePointer
+    nonisolated(unsafe) private let context: OpaquePointer
+    private let jitted: Bool
+
+    /// Compiles `source` for `mode`. Patterns are UTF-8 aware and tolerate
+    /// invalid UTF-8 in subjects (child output is arbitrary bytes).
+    public init(_ source: String, mode: Mode) throws(PatternError) {
+        var options = UInt32(PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_NEVER_BACKSLASH_C)
+        if mode == .wholeValue {
+            options |= UInt32(PCRE2_ANCHORED | PCRE2_ENDANCHORED)
+        }
+        var errorCode: Int32 = 0
+        var errorOffset = 0
+        let bytes = Array(source.utf8)
+        let compiled = bytes.withUnsafeBufferPointer { buf in
+            pcre2_compile_8(buf.baseAddress, buf.count, options, &errorCode, &errorOffset, nil)
+        }
+        guard let compiled else {
+            throw PatternError(offset: errorOffset, message: Pattern.message(for: errorCode))
+        }
+        self.source = source
+        self.mode = mode
+        self.code = compiled
+        self.jitted = pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE)) == 0
+        self.matchData = pcre2_match_data_create_from_pattern_8(compiled, nil)!
+        self.context = pcre2_match_context_create_8(nil)!
+        pcre2_set_match_limit_8(context, Pattern.matchLimit)
+        pcre2_set_depth_limit_8(context, Pattern.depthLimit)
+        let group = "value".withCString { name in
+            name.withMemoryRebound(to: UInt8.self, capacity: 6) {
+                pcre2_substring_number_from_name_8(compiled, $0)
+            }
+        }
+        self.valueGroup = group > 0 ? UInt32(group) : 0
+    }
+
+    deinit {
+        pcre2_match_context_free_8(context)
+        pcre2_match_data_free_8(matchData)
+        pcre2_code_free_8(code)
+    }
+
+    /// True when `value` matches the pattern (in `.wholeValue` mode: as a whole).
+    /// A value that exhausts the match budget does not match.
+    public func matches(_ value: String) -> Bool {
+        var bytes = Array(value.utf8)
+        if bytes.isEmpty { bytes.reserveCapacity(1) }
+        return bytes.withUnsafeBufferPointer { buf in
+            if case .match = firstMatch(in: UnsafeRawBufferPointer(buf), from: 0) { return true }
+            return false
+        }
+    }
+
+    /// The first match at or after byte `start` of `subject`.
+    public func firstMatch(in subject: UnsafeRawBufferPointer, from start: Int) -> Outcome {
+        let base = subject.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        // PCRE2 needs a non-null pointer even for an empty subject.
+        var empty: UInt8 = 0
+        let rc = withUnsafePointer(to: &empty) { emptyPtr in
+            let subjectPtr = base ?? emptyPtr
+            return jitted
+                ? pcre2_jit_match_8(code, subjectPtr, subject.count, start, 0, matchData, context)
+                : pcre2_match_8(code, subjectPtr, subject.count, start, 0, matchData, context)
+        }
+        if rc == PCRE2_ERROR_NOMATCH { return .noMatch }
+        if rc < 0 { return .limitExceeded }
+        let ovector = pcre2_get_ovector_pointer_8(matchData)!
+        let unset = cpcre2_unset()
+        if valueGroup > 0, UInt32(rc) > valueGroup, ovector[2 * Int(valueGroup)] != unset {
+            let s = ovector[2 * Int(valueGroup)]
+            let e = ovector[2 * Int(valueGroup) + 1]
+            // An empty group still has to make progress past the whole match.
+            if e > s { return .match(s..<e) }
+        }
+        return .match(ovector[0]..<ovector[1])
+    }
+
+    /// The end of the whole match last returned by `firstMatch` (which may lie
+    /// past the `value` group); callers resume searching from here.
+    public var lastMatchEnd: Int {
+        pcre2_get_ovector_pointer_8(matchData)![1]
+    }
+
+    /// True when the pattern can only match text containing a line break, which
+    /// per-line redaction never sees (a literal CR/LF or an escape for one).
+    public static func needsMultilineInput(_ source: String) -> Bool {
+        if source.utf8.contains(0x0A) || source.utf8.contains(0x0D) { return true }
+        let bytes = Array(source.utf8)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "\\"), i + 1 < bytes.count {
+                let next = bytes[i + 1]
+                if next == UInt8(ascii: "n") || next == UInt8(ascii: "r")
+                    || next == UInt8(ascii: "R")
+                {
+                    return true
+                }
+                if next == UInt8(ascii: "x") {
+                    let rest = String(decoding: bytes[(i + 2)...].prefix(4), as: UTF8.self)
+                        .lowercased()
+                    if rest.hasPrefix("0a") || rest.hasPrefix("0d") || rest.hasPrefix("{a}")
+                        || rest.hasPrefix("{d}") || rest.hasPrefix("{0a") || rest.hasPrefix("{0d")
+                    {
+                        return true
+                    }
+                }
+                i += 2
+                continue
+            }
+            i += 1
+        }
+        return false
+    }
+
+    private static func message(for code: Int32) -> String {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let n = pcre2_get_error_message_8(code, &buffer, buffer.count)
+        return n > 0 ? String(decoding: buffer[0..<Int(n)], as: UTF8.self) : "error \(code)"
+    }
+}
