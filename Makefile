@@ -1,0 +1,44 @@
+# ward: build, test and demo. Run `make help` for the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Debian packages ward builds against (headers and pkg-config files).
+DEB_PACKAGES := libuv1-dev libssl-dev libyaml-dev libpcre2-dev libjansson-dev pkg-config
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SWIFT ?= swift
+SOURCES := Sources Tests Package.swift
+
+.PHONY: help deps build test lint demo clean
+
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+deps: ## Install the Debian -dev packages ward needs, when missing.
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+	  | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
+	else echo "deps: all present"; fi
+
+build: deps ## Build the release binary at bin/ward (Swift stdlib linked in statically).
+	$(SWIFT) build -c release --static-swift-stdlib --product ward
+	@mkdir -p bin
+	cp "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/ward" bin/ward
+	@echo "built bin/ward"
+
+test: deps ## Build everything and run the unit and end-to-end tests.
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+lint: ## Check formatting and that no shipped target imports Foundation.
+	$(SWIFT) format lint --strict -r $(SOURCES)
+	@if grep -rnE '^[[:space:]]*(@_exported )?import (Foundation|FoundationEssentials)\b' Sources Tests; then \
+	  echo "lint: Foundation is not used in ward (see docs/architecture.md)"; exit 1; fi
+	@echo "lint: clean"
+
+demo: build ## Validate the example packs, print state, run actions, show and verify the journal.
+	contrib/demo.sh bin/ward
+
+clean: ## Remove build outputs.
+	rm -rf .build bin

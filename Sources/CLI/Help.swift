@@ -1,0 +1,125 @@
+/// The `--help` text of every command. Kept together so they read as one manual.
+enum Help {
+    static let main = """
+        ward: run declared operational actions on this host, validated, redacted and journaled.
+
+        Usage: ward [GLOBAL OPTIONS] COMMAND [ARGS]
+
+        Commands:
+          pack validate DIR...   Check action packs; list every error with file:line:column.
+          state                  Print the runner's identity, packs and every action's schema (JSON).
+          action list            List the declared actions, one line each.
+          action run NAME        Run one declared action through the full pipeline.
+          events tail            Print the newest journal events.
+          events verify          Check the journal's hash chain.
+          version                Print ward's version.
+          help [COMMAND]         Show help for a command.
+
+        Global options:
+          --config FILE          Config file (default: $WARD_CONFIG, else /etc/ward/config.yaml).
+          --allow-writable       Accept config and pack files this user could rewrite.
+                                 For development checkouts only: in production an action
+                                 could otherwise rewrite the packs that govern it.
+          --log-level LEVEL      debug, info, warn or error (overrides the config).
+          --log-format FORMAT    logfmt or json (overrides the config).
+          -h, --help             Show help.
+          --version              Print ward's version.
+
+        Exit codes: 0 ok, 1 check failed or action exited non-zero, 2 usage, 3 config or
+        packs invalid, 4 run refused, 5 run timed out/cancelled/failed to start,
+        6 journal error, 70 internal error.
+        """
+
+    static let packValidate = """
+        Usage: ward pack validate [--json] DIR...
+
+        Loads every pack under each DIR (a pack folder, or a folder of pack folders) with the
+        same strictness as the runner and prints every error and warning as
+        file:line:column: severity: message. Ceilings come from --config when one is given.
+
+        Options:
+          --json      Print the diagnostics as a JSON document.
+
+        Exit codes: 0 every pack is valid (warnings allowed), 1 errors were found, 2 usage.
+        """
+
+    static let state = """
+        Usage: ward state [--compact]
+
+        Prints, as JSON, exactly what the runner advertises to a control plane: its identity,
+        version, limits, the loaded packs with their digests, and every action's full schema.
+
+        Options:
+          --compact   One line instead of indented JSON.
+
+        Exit codes: 0 ok, 3 config or packs invalid.
+        """
+
+    static let actionList = """
+        Usage: ward action list
+
+        Lists every declared action with its pack and description.
+
+        Exit codes: 0 ok, 3 config or packs invalid.
+        """
+
+    static let actionRun = """
+        Usage: ward action run NAME --reason TEXT [--arg NAME=VALUE]... [--opt NAME=VALUE]...
+                               [--stream] [--json] [--run-id ID]
+
+        Validates the arguments against the action's schema, clamps the options into the
+        action's bounds, journals the attempt, runs the child with an argv array (no shell),
+        redacts its output and journals the outcome. Values are typed by the schema:
+        integers as -?[0-9]+, booleans as true or false.
+
+        Options:
+          --reason TEXT       Why the action is run (required; journaled).
+          --arg NAME=VALUE    An argument (repeatable).
+          --opt NAME=VALUE    An option such as timeout_s=10 (repeatable); clamped into bounds.
+          --stream            Print each line as it arrives, labelled with its stream.
+                              Without it, output is printed when the run ends.
+          --json              Print one JSON document with the lines and the result.
+          --run-id ID         Use this run id instead of a random one.
+
+        Exit codes: 0 the action exited 0, 1 it exited non-zero, 3 config or packs invalid,
+        4 refused (nothing ran), 5 timed out, cancelled or failed to start, 6 journal error.
+        """
+
+    static let eventsTail = """
+        Usage: ward events tail [--lines N] [--follow]
+
+        Prints the newest journal events as stored (one JSON object per line).
+
+        Options:
+          --lines N   How many events (default 10).
+          --follow    Keep printing events as they are appended, across rotation,
+                      until interrupted.
+
+        Exit codes: 0 ok, 6 journal error.
+        """
+
+    static let eventsVerify = """
+        Usage: ward events verify [--anchor SEQ:HASH] [--json]
+
+        Checks the journal's hash chain across every retained file: each line's prev must
+        be the SHA-256 of the previous line's bytes and seq must increase by one. Reports
+        the first bad file and line and whether a line was edited, deleted, reordered,
+        malformed or torn.
+
+        Options:
+          --anchor SEQ:HASH   Also require event SEQ to have hash HASH (for example the
+                              chain head a control plane recorded): detects deletion of
+                              the newest events.
+          --json              Print the report as JSON.
+
+        Exit codes: 0 the chain holds, 1 it does not, 6 the journal cannot be read.
+        """
+
+    static let version = """
+        Usage: ward version [--json]
+
+        Prints ward's version.
+
+        Exit codes: 0.
+        """
+}

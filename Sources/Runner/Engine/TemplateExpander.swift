@@ -1,0 +1,86 @@
+/// Turns an action's templates into the exact argv and environment of one run.
+/// One argument value always becomes exactly one argv element or a fixed part
+/// of one: it is never split, globbed or re-parsed, and no shell is involved.
+public struct TemplateExpander {
+    /// The action whose templates are expanded.
+    public var action: Action
+    /// The run's typed arguments.
+    public var args: [(name: String, value: ArgValue)]
+    /// The run's clamped options.
+    public var options: [ClampedOption]
+
+    /// An expander for one validated run.
+    public init(action: Action, args: [(name: String, value: ArgValue)], options: [ClampedOption]) {
+        self.action = action
+        self.args = args
+        self.options = options
+    }
+
+    /// The argv, or the arguments whose values would be read as options.
+    ///
+    /// An element whose template names an argument the run does not have (an
+    /// optional argument without a default) is left out entirely, so optional
+    /// flags such as `--since={{args.since}}` vanish when not given.
+    public func argv() -> Result<[String], FieldErrors> {
+        let templates: [Template]
+        var fixed: [String]
+        switch action.execution {
+        case .exec(let argv):
+            fixed = []
+            templates = argv
+        case .script(let interpreter, let scriptPath, let scriptArgs):
+            fixed = interpreter + [scriptPath]
+            templates = scriptArgs
+        }
+
+        var errors: [FieldError] = []
+        var afterDoubleDash = fixed.contains("--")
+        for template in templates {
+            guard let text = expand(template) else { continue }
+            if let name = template.wholeArgument, !afterDoubleDash,
+                let spec = action.arg(name), spec.type.name == "string", !spec.allowLeadingDash,
+                text.utf8.first == UInt8(ascii: "-")
+            {
+                errors.append(
+                    FieldError(
+                        "args.\(name)",
+                        "starts with '-' and would be read as an option; the action does not allow"
+                            + " a leading dash here"))
+            }
+            if template.parts == [.literal("--")] { afterDoubleDash = true }
+            fixed.append(text)
+        }
+        return errors.isEmpty ? .success(fixed) : .failure(FieldErrors(errors: errors))
+    }
+
+    /// The variables the action sets, expanded; a variable whose template names
+    /// a missing argument is left out.
+    public func environment() -> [(name: String, value: String)] {
+        action.environment.set.compactMap { entry in
+            expand(entry.value).map { (entry.name, $0) }
+        }
+    }
+
+    /// One template's text, or nil when it names an argument the run lacks.
+    func expand(_ template: Template) -> String? {
+        var out = ""
+        for part in template.parts {
+            switch part {
+            case .literal(let s): out += s
+            case .arg(let name):
+                guard let value = args.first(where: { $0.name == name })?.value else { return nil }
+                out += value.text
+            case .option(let name):
+                guard let o = options.first(where: { $0.name == name }) else { return nil }
+                out += String(o.value)
+            }
+        }
+        return out
+    }
+}
+
+/// Several field errors carried as one thrown value.
+nonisolated public struct FieldErrors: Error, Sendable {
+    /// The errors in the order found.
+    public var errors: [FieldError]
+}

@@ -1,0 +1,285 @@
+/// One option after clamping, with how it got its value.
+nonisolated public struct ClampedOption: Equatable, Sendable {
+    /// Which option.
+    public var name: OptionName
+    /// What the request asked for, if it asked.
+    public var requested: Int64?
+    /// The value the run uses.
+    public var value: Int64
+    /// The bound that changed the requested value (`timeout_s_max`), if any.
+    public var clampedBy: String?
+
+    /// The option as journaled and reported:
+    /// `{"value":…,"requested":…,"clamped_by":…}` with absent parts omitted.
+    public var json: JSONValue {
+        var o = JSONObject()
+        o["value"] = .int(value)
+        if let requested { o["requested"] = .int(requested) }
+        if let clampedBy { o["clamped_by"] = .string(clampedBy) }
+        return .object(o)
+    }
+}
+
+/// A request that passed validation: typed arguments, clamped options and the
+/// exact argv, ready to be journaled and executed.
+public struct ValidatedRun {
+    /// The declared action.
+    public var action: Action
+    /// Every argument the run has (given or defaulted), in declaration order.
+    public var args: [(name: String, value: ArgValue)]
+    /// Every option with the value used.
+    public var options: [ClampedOption]
+    /// The argv: argv[0] is the executable's absolute path.
+    public var argv: [String]
+    /// Variables the action sets from templates (passthrough is added at spawn).
+    public var setEnvironment: [(name: String, value: String)]
+    /// Values of secret arguments, by argument name, to register with the redactor.
+    public var secrets: [(name: String, value: String)]
+
+    /// The clamped value of `name`.
+    public func option(_ name: OptionName) -> Int64 {
+        options.first { $0.name == name }!.value
+    }
+
+    /// The arguments as a JSON object with secret values replaced by their marker,
+    /// as they may be journaled or echoed.
+    public var maskedArgsJSON: JSONValue {
+        var o = JSONObject()
+        for (name, value) in args {
+            let secret = action.arg(name)?.secret ?? false
+            o[name] = secret ? .string("[REDACTED:arg.\(name)]") : value.json
+        }
+        return .object(o)
+    }
+}
+
+/// Checks a request against its action's declared schema. Nothing is coerced:
+/// a value of the wrong type is refused with the argument's name.
+public struct Validator {
+    /// Longest reason accepted, in bytes: enough for a ticket reference and a
+    /// sentence, small enough that a journal line stays bounded.
+    public static let maxReasonBytes = 1024
+    /// Secrets shorter than this cannot be redacted without masking ordinary text.
+    public var minSecretLength: Int
+
+    /// A validator refusing secret arguments shorter than `minSecretLength` bytes.
+    public init(minSecretLength: Int) {
+        self.minSecretLength = minSecretLength
+    }
+
+    /// Validates `request` against `registry`, returning the run or every problem.
+    public func validate(_ request: RunRequest, in registry: Registry) -> Result<
+        ValidatedRun, Refusal
+    > {
+        guard let action = registry.action(request.action) else {
+            return .failure(
+                Refusal(.unknownAction, "action \"\(request.action)\" is not declared by any loaded pack"))
+        }
+        var errors: [FieldError] = []
+
+        let reason = request.reason.trimmingSpaces
+        if reason.isEmpty {
+            errors.append(FieldError("reason", "required: say why the action is run"))
+        } else if reason.utf8.count > Validator.maxReasonBytes {
+            errors.append(FieldError("reason", "longer than \(Validator.maxReasonBytes) bytes"))
+        }
+
+        var given: [String: RequestValue] = [:]
+        for (name, value) in request.args {
+            if given[name] != nil {
+                errors.append(FieldError("args.\(name)", "given more than once"))
+            } else if action.arg(name) == nil {
+                errors.append(FieldError("args.\(name)", "not declared by action \(action.name)"))
+            }
+            given[name] = value
+        }
+
+        var args: [(name: String, value: ArgValue)] = []
+        var secrets: [(name: String, value: String)] = []
+        for spec in action.args {
+            guard let raw = given[spec.name] else {
+                if let d = spec.defaultValue {
+                    args.append((spec.name, d))
+                } else if spec.required {
+                    errors.append(FieldError("args.\(spec.name)", "required"))
+                }
+                continue
+            }
+            switch check(raw, against: spec) {
+            case .success(let value):
+                if spec.secret, let problem = secretProblem(value.text) {
+                    errors.append(FieldError("args.\(spec.name)", problem))
+                }
+                args.append((spec.name, value))
+                if spec.secret { secrets.append((spec.name, value.text)) }
+            case .failure(let e): errors.append(e)
+            }
+        }
+
+        let options = clamp(request.options, for: action, errors: &errors)
+        var argv: [String] = []
+        var setEnvironment: [(name: String, value: String)] = []
+        if errors.isEmpty {
+            let expander = TemplateExpander(action: action, args: args, options: options)
+            switch expander.argv() {
+            case .success(let v): argv = v
+            case .failure(let e): errors.append(contentsOf: e.errors)
+            }
+            setEnvironment = expander.environment()
+        }
+
+        guard errors.isEmpty else {
+            return .failure(
+                Refusal(.invalidRequest, "request for \(action.name) is not valid", errors: errors))
+        }
+        return .success(
+            ValidatedRun(
+                action: action, args: args, options: options, argv: argv,
+                setEnvironment: setEnvironment, secrets: secrets))
+    }
+
+    /// Types one argument value by its schema.
+    func check(_ raw: RequestValue, against spec: ArgSpec) -> Result<ArgValue, FieldError> {
+        let field = "args.\(spec.name)"
+        func fail(_ m: String) -> Result<ArgValue, FieldError> { .failure(FieldError(field, m)) }
+        func shown(_ s: String) -> String {
+            spec.secret ? "the value" : "\"\(s.utf8.count > 64 ? String(s.prefix(64)) + "…" : s)\""
+        }
+
+        switch spec.type {
+        case .string(let pattern, let maxLength):
+            guard let s = raw.asString else { return fail("expected a string, got \(raw.typeName)") }
+            if s.utf8.contains(0) { return fail("contains a NUL byte, which no argv can carry") }
+            if s.utf8.count > maxLength {
+                return fail("longer than max_length \(maxLength) bytes (\(s.utf8.count))")
+            }
+            if let pattern, !pattern.matches(s) {
+                return fail("\(shown(s)) does not match the declared pattern '\(pattern.source)'")
+            }
+            return .success(.string(s))
+        case .enumeration(let values):
+            guard let s = raw.asString else { return fail("expected a string, got \(raw.typeName)") }
+            guard values.contains(s) else {
+                return fail("\(shown(s)) is not one of: \(values.joined(separator: ", "))")
+            }
+            return .success(.string(s))
+        case .integer(let min, let max):
+            let n: Int64
+            switch raw {
+            case .json(.int(let i)): n = i
+            case .text(let t):
+                guard let i = Validator.parseInteger(t) else {
+                    return fail("expected an integer, got \(shown(t))")
+                }
+                n = i
+            default: return fail("expected an integer, got \(raw.typeName)")
+            }
+            if let min, n < min { return fail("\(n) is below the minimum \(min)") }
+            if let max, n > max { return fail("\(n) is above the maximum \(max)") }
+            return .success(.integer(n))
+        case .boolean:
+            switch raw {
+            case .json(.bool(let b)): return .success(.boolean(b))
+            case .text("true"): return .success(.boolean(true))
+            case .text("false"): return .success(.boolean(false))
+            default: return fail("expected true or false, got \(raw.typeName)")
+            }
+        }
+    }
+
+    /// Clamps each requested option into its action's bounds.
+    func clamp(
+        _ requested: [(name: String, value: RequestValue)], for action: Action,
+        errors: inout [FieldError]
+    ) -> [ClampedOption] {
+        var asked: [OptionName: Int64] = [:]
+        for (name, raw) in requested {
+            let field = "options.\(name)"
+            guard let option = OptionName(rawValue: name) else {
+                let known = OptionName.allCases.map(\.rawValue).joined(separator: ", ")
+                errors.append(FieldError(field, "unknown option (known: \(known))"))
+                continue
+            }
+            guard action.option(option).declared else {
+                errors.append(FieldError(field, "not declared by action \(action.name)"))
+                continue
+            }
+            let value: Int64?
+            switch raw {
+            case .json(.int(let i)): value = i
+            case .text(let t): value = Validator.parseInteger(t)
+            default: value = nil
+            }
+            guard let value else {
+                errors.append(FieldError(field, "expected an integer, got \(raw.typeName)"))
+                continue
+            }
+            if asked[option] != nil { errors.append(FieldError(field, "given more than once")) }
+            asked[option] = value
+        }
+        return action.options.map { bounds in
+            guard let want = asked[bounds.name] else {
+                return ClampedOption(name: bounds.name, requested: nil, value: bounds.defaultValue)
+            }
+            if want < bounds.min {
+                return ClampedOption(
+                    name: bounds.name, requested: want, value: bounds.min,
+                    clampedBy: "\(bounds.name.rawValue)_min")
+            }
+            if want > bounds.max {
+                return ClampedOption(
+                    name: bounds.name, requested: want, value: bounds.max,
+                    clampedBy: "\(bounds.name.rawValue)_max")
+            }
+            return ClampedOption(name: bounds.name, requested: want, value: want)
+        }
+    }
+
+    /// Why a secret value cannot be protected, or nil when it can.
+    func secretProblem(_ value: String) -> String? {
+        if value.utf8.count < minSecretLength {
+            return "secret is shorter than \(minSecretLength) bytes, too short to redact safely"
+        }
+        return nil
+    }
+
+    /// Parses `-?(0|[1-9][0-9]*)` within Int64; anything else is nil.
+    public static func parseInteger(_ text: String) -> Int64? {
+        let b = Array(text.utf8)
+        var i = 0
+        if i < b.count, b[i] == UInt8(ascii: "-") { i += 1 }
+        guard i < b.count else { return nil }
+        if b[i] == UInt8(ascii: "0") && b.count != i + 1 { return nil }
+        guard b[i...].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        return Int64(text)
+    }
+}
+
+extension RequestValue {
+    /// The string payload of a JSON string or command-line text.
+    var asString: String? {
+        switch self {
+        case .json(.string(let s)), .text(let s): s
+        default: nil
+        }
+    }
+
+    /// The value's type name for error messages.
+    var typeName: String {
+        switch self {
+        case .json(let v): v.typeName
+        case .text: "text"
+        }
+    }
+}
+
+extension String {
+    /// The string without leading and trailing ASCII spaces, tabs and line breaks.
+    var trimmingSpaces: String {
+        let bytes = Array(utf8)
+        let isSpace = { (b: UInt8) in b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }) else { return "" }
+        let last = bytes.lastIndex(where: { !isSpace($0) })!
+        return String(decoding: bytes[first...last], as: UTF8.self)
+    }
+}
