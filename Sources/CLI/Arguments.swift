@@ -29,7 +29,8 @@ struct ParsedOptions {
 /// naming the command, so a typo never runs something else.
 enum ArgumentParser {
     /// Parses `words` against `specs` for the command called `command`.
-    static func parse(_ words: [String], specs: [OptionSpec], command: String) throws(CommandFailure)
+    static func parse(_ words: [String], specs: [OptionSpec], command: String)
+        throws(CommandFailure)
         -> ParsedOptions
     {
         var parsed = ParsedOptions()

@@ -103,6 +103,7 @@ nonisolated public struct Refusal: Error, Equatable, Sendable, CustomStringConve
 
     public var description: String {
         errors.isEmpty
-            ? message : message + "\n" + errors.map { "  " + $0.description }.joined(separator: "\n")
+            ? message
+            : message + "\n" + errors.map { "  " + $0.description }.joined(separator: "\n")
     }
 }

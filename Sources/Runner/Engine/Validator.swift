@@ -73,7 +73,9 @@ public struct Validator {
     > {
         guard let action = registry.action(request.action) else {
             return .failure(
-                Refusal(.unknownAction, "action \"\(request.action)\" is not declared by any loaded pack"))
+                Refusal(
+                    .unknownAction,
+                    "action \"\(request.action)\" is not declared by any loaded pack"))
         }
         var errors: [FieldError] = []
 
@@ -148,7 +150,9 @@ public struct Validator {
 
         switch spec.type {
         case .string(let pattern, let maxLength):
-            guard let s = raw.asString else { return fail("expected a string, got \(raw.typeName)") }
+            guard let s = raw.asString else {
+                return fail("expected a string, got \(raw.typeName)")
+            }
             if s.utf8.contains(0) { return fail("contains a NUL byte, which no argv can carry") }
             if s.utf8.count > maxLength {
                 return fail("longer than max_length \(maxLength) bytes (\(s.utf8.count))")
@@ -158,7 +162,9 @@ public struct Validator {
             }
             return .success(.string(s))
         case .enumeration(let values):
-            guard let s = raw.asString else { return fail("expected a string, got \(raw.typeName)") }
+            guard let s = raw.asString else {
+                return fail("expected a string, got \(raw.typeName)")
+            }
             guard values.contains(s) else {
                 return fail("\(shown(s)) is not one of: \(values.joined(separator: ", "))")
             }
