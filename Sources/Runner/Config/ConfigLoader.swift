@@ -6,7 +6,8 @@ enum ConfigLoader {
 
     /// What a section reader gets: the section's node, its folder for relative
     /// paths, and the config being filled.
-    typealias SectionReader = @MainActor (YAMLNode, String, inout RunnerConfig, inout Diagnostics) -> Void
+    typealias SectionReader =
+        @MainActor (YAMLNode, String, inout RunnerConfig, inout Diagnostics) -> Void
 
     /// Every top-level section and its reader, in documentation order.
     static let sections: [(name: String, read: SectionReader)] = [
@@ -23,6 +24,9 @@ enum ConfigLoader {
         let absolute = FileSystem.absolute(path, base: FileSystem.currentDirectory())
         let base = FileSystem.parent(absolute)
         var d = Diagnostics()
+        guard FileSystem.kind(absolute) != .missing else {
+            return .failure(Diagnostics([.error(path: path, "config file does not exist")]))
+        }
         var trust = FileTrustChecker(allowWritable: allowWritable)
         trust.check(absolute, role: "config file", into: &d)
         guard FileSystem.kind(FileSystem.realPath(absolute) ?? absolute) == .regular else {

@@ -36,7 +36,8 @@ enum ActionParser {
         guard let fields = Fields(node, path: path, allowed: keys, into: &d) else { return nil }
         let description = fields.string("description", required: true, into: &d)
         let readOnly = fields.boolean("read_only", into: &d) ?? false
-        let args = fields["args"].map { ArgParser.parse($0, path: fields.path("args"), into: &d) }
+        let args =
+            fields["args"].map { ArgParser.parse($0, path: fields.path("args"), into: &d) }
             ?? []
         let argNames = Set(args.map(\.name))
         let execution = ExecutionParser.parse(fields, arguments: argNames, context: context, &d)

@@ -20,6 +20,8 @@ enum ArgParser {
         "string": ["pattern", "max_length"], "enum": ["values"], "integer": ["min", "max"],
         "boolean": [],
     ]
+    /// Every type-specific key, in the order messages list them.
+    private static let allTypeKeys = ["pattern", "max_length", "values", "min", "max"]
 
     /// Every argument of the mapping at `path`, in the order written.
     static func parse(_ node: YAMLNode, path: String, into diagnostics: inout Diagnostics)
@@ -53,7 +55,7 @@ enum ArgParser {
         name: String, location: SourceLocation, _ node: YAMLNode, path: String,
         into d: inout Diagnostics
     ) -> ArgSpec? {
-        let allKeys = commonKeys + typeKeys.values.flatMap { $0 }
+        let allKeys = commonKeys + allTypeKeys
         guard let fields = Fields(node, path: path, allowed: allKeys, into: &d) else { return nil }
         let before = d.errors.count
         let typeName = fields.string("type", required: true, into: &d)

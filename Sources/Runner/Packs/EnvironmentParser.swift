@@ -40,7 +40,8 @@ enum EnvironmentParser {
             else { continue }
             switch TemplateParser.parse(text, arguments: arguments) {
             case .success(let template): spec.set.append((entry.key, template))
-            case .failure(let error): d.error(entry.value.location, "\(entryPath): \(error.message)")
+            case .failure(let error):
+                d.error(entry.value.location, "\(entryPath): \(error.message)")
             }
         }
         return spec

@@ -12,8 +12,7 @@ nonisolated struct Fields {
     init?(
         _ node: YAMLNode, path: String, allowed: [String], into diagnostics: inout Diagnostics
     ) {
-        let what = path.isEmpty ? "file" : path
-        guard let entries = node.mapping(at: what, into: &diagnostics) else { return nil }
+        guard let entries = node.mapping(at: path, into: &diagnostics) else { return nil }
         self.path = path
         self.location = node.location
         self.entries = entries
@@ -21,9 +20,14 @@ nonisolated struct Fields {
             let scalar = YAMLScalar(text: entry.key, style: .plain)
             diagnostics.error(
                 entry.keyLocation,
-                "\(what): unknown key \(scalar.quotedForMessage); expected one of "
+                Self.prefix(path) + "unknown key \(scalar.quotedForMessage); expected one of "
                     + allowed.joined(separator: ", "))
         }
+    }
+
+    /// `path: ` for messages, or nothing at the top of a file.
+    static func prefix(_ path: String) -> String {
+        path.isEmpty ? "" : "\(path): "
     }
 
     /// The value of `key`, if written.
@@ -46,8 +50,7 @@ nonisolated struct Fields {
     func node(_ key: String, required: Bool, into diagnostics: inout Diagnostics) -> YAMLNode? {
         if let value = self[key] { return value }
         if required {
-            let what = path.isEmpty ? "file" : path
-            diagnostics.error(location, "\(what): missing required key \"\(key)\"")
+            diagnostics.error(location, Self.prefix(path) + "missing required key \"\(key)\"")
         }
         return nil
     }
@@ -84,7 +87,7 @@ nonisolated struct Fields {
             .strings(at: path(key), into: &diagnostics)
     }
 
-    /// A string field that must match `rule`, described as `what` in the message.
+    /// A string field that must follow the spelling `rule`.
     func name(
         _ key: String, rule: NameRule, required: Bool = false,
         into diagnostics: inout Diagnostics

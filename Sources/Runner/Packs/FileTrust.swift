@@ -87,7 +87,8 @@ public struct FileTrustChecker {
     ) {
         guard checked.insert(path).inserted else { return }
         guard let status = FileTrust.status(path) else {
-            d.append(.error(path: path, "\(role) cannot be checked: \(FileSystem.errorText("stat"))"))
+            d.append(
+                .error(path: path, "\(role) cannot be checked: \(FileSystem.errorText("stat"))"))
             return
         }
         guard let problem = FileTrust.problem(status, euid: euid, asParent: asParent) else {
@@ -100,8 +101,8 @@ public struct FileTrustChecker {
             d.append(
                 .error(
                     path: path,
-                    "\(what) \(problem), so it is not trusted; fix its owner or mode, or pass"
-                        + " --allow-writable for a development clone"))
+                    "\(what) \(problem); refusing it (fix its owner or mode, or pass"
+                        + " --allow-writable for a development clone)"))
         }
     }
 }

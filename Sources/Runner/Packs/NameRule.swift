@@ -24,44 +24,51 @@ nonisolated struct NameRule: Sendable {
 
     /// `linux-core`: a pack's name.
     static let pack = NameRule(
-        noun: "pack name", explanation: "lowercase letters, digits and hyphens, not starting with"
+        noun: "pack name",
+        explanation: "lowercase letters, digits and hyphens, not starting with"
             + " a hyphen, at most 64 characters", first: lower + digits,
         rest: lower + digits + "-", maxLength: identifierLength)
 
     /// `corp-ticket`: a redaction rule's id.
     static let ruleID = NameRule(
-        noun: "rule id", explanation: "lowercase letters, digits and hyphens, not starting with"
+        noun: "rule id",
+        explanation: "lowercase letters, digits and hyphens, not starting with"
             + " a hyphen, at most 64 characters", first: lower + digits,
         rest: lower + digits + "-", maxLength: identifierLength)
 
     /// `linux.journal`: an action's name.
     static let action = NameRule(
-        noun: "action name", explanation: "dot-separated segments of lowercase letters, digits"
+        noun: "action name",
+        explanation: "dot-separated segments of lowercase letters, digits"
             + " and hyphens, at most 64 characters", first: lower + digits + "-",
         rest: lower + digits + "-", maxLength: identifierLength, segmented: true)
 
     /// `unit`: an argument's name; underscores so that it reads as an identifier in
     /// templates and tool schemas.
     static let argument = NameRule(
-        noun: "argument name", explanation: "a lowercase letter, then lowercase letters,"
+        noun: "argument name",
+        explanation: "a lowercase letter, then lowercase letters,"
             + " digits and underscores, at most 64 characters", first: lower,
         rest: lower + digits + "_", maxLength: identifierLength)
 
     /// `LANG`: an environment variable's name, as POSIX shells accept them.
     static let environment = NameRule(
-        noun: "environment variable name", explanation: "letters, digits and underscores,"
+        noun: "environment variable name",
+        explanation: "letters, digits and underscores,"
             + " not starting with a digit, at most 128 characters", first: lower + upper + "_",
         rest: lower + upper + digits + "_", maxLength: 128)
 
     /// `dev-runner-1`: a runner's id.
     static let runnerID = NameRule(
-        noun: "runner id", explanation: "letters, digits, dots, underscores and hyphens,"
+        noun: "runner id",
+        explanation: "letters, digits, dots, underscores and hyphens,"
             + " 1 to 64 characters", first: lower + upper + digits + "._-",
         rest: lower + upper + digits + "._-", maxLength: identifierLength)
 
     /// `env`, `team.owner`: a label's key.
     static let labelKey = NameRule(
-        noun: "label key", explanation: "letters, digits, dots, slashes, underscores and"
+        noun: "label key",
+        explanation: "letters, digits, dots, slashes, underscores and"
             + " hyphens, 1 to 64 characters", first: lower + upper + digits + "._/-",
         rest: lower + upper + digits + "._/-", maxLength: identifierLength)
 
@@ -70,7 +77,9 @@ nonisolated struct NameRule: Sendable {
         let quoted = YAMLScalar(text: value, style: .plain).quotedForMessage
         let refusal = "\(quoted) is not a valid \(noun) (\(explanation))"
         guard !value.isEmpty, value.utf8.count <= maxLength else { return refusal }
-        let segments = segmented ? value.split(separator: ".", omittingEmptySubsequences: false)
+        let segments =
+            segmented
+            ? value.split(separator: ".", omittingEmptySubsequences: false)
             : [Substring(value)]
         for segment in segments {
             guard let head = segment.utf8.first, first.utf8.contains(head),

@@ -100,12 +100,15 @@ enum OptionParser {
         (OptionBounds, String?), Problem
     > {
         let builtIn = OptionDefaults.builtIn(name)
-        for (suffix, value) in [("", written.defaultValue), ("_min", written.min),
-            ("_max", written.max)]
-        {
+        for (suffix, value) in [
+            ("", written.defaultValue), ("_min", written.min),
+            ("_max", written.max),
+        ] {
             if let value, value < builtIn.min {
                 return .failure(
-                    Problem(suffix: suffix, message: "\(value) is below the lowest allowed \(builtIn.min)"))
+                    Problem(
+                        suffix: suffix,
+                        message: "\(value) is below the lowest allowed \(builtIn.min)"))
             }
         }
         let min = written.min ?? builtIn.min
@@ -119,11 +122,14 @@ enum OptionParser {
             let which = written.max == nil ? "the effective max" : "max"
             return .failure(Problem(suffix: "_min", message: "min \(min) is above \(which) \(max)"))
         }
-        let defaultValue = written.defaultValue ?? Swift.min(Swift.max(builtIn.defaultValue, min), max)
+        let defaultValue =
+            written.defaultValue ?? Swift.min(Swift.max(builtIn.defaultValue, min), max)
         if defaultValue < min || defaultValue > max {
             return .failure(
                 Problem(
-                    suffix: "", message: "default \(defaultValue) is outside the effective range \(min)...\(max)"))
+                    suffix: "",
+                    message:
+                        "default \(defaultValue) is outside the effective range \(min)...\(max)"))
         }
         let bounds = OptionBounds(
             name: name, defaultValue: defaultValue, min: min, max: max,

@@ -54,6 +54,7 @@ struct PackReader {
             actions += readActions(node, context, &d)
         }
 
+        Self.checkUnique(actions, &d)
         guard d.errors.count == before, let name, let version, let description else { return nil }
         if actions.isEmpty {
             d.warning(root.location, "pack \"\(name)\" declares no actions")
@@ -61,6 +62,20 @@ struct PackReader {
         return Pack(
             name: name, version: version, description: description, directory: realFolder,
             digest: PackDigest.digest(files), actions: actions)
+    }
+
+    /// Action names are unique within the pack, across its files.
+    static func checkUnique(_ actions: [Action], _ d: inout Diagnostics) {
+        var seen: [String: SourceLocation] = [:]
+        for action in actions {
+            if let first = seen[action.name] {
+                d.error(
+                    action.location,
+                    "action \"\(action.name)\" is already declared at \(first)")
+            } else {
+                seen[action.name] = action.location
+            }
+        }
     }
 
     private func readActions(_ node: YAMLNode, _ context: PackContext, _ d: inout Diagnostics)
@@ -99,8 +114,7 @@ struct PackReader {
         return out
     }
 
-    private func parse(_ bytes: [UInt8], _ relative: String, _ d: inout Diagnostics) -> YAMLNode?
-    {
+    private func parse(_ bytes: [UInt8], _ relative: String, _ d: inout Diagnostics) -> YAMLNode? {
         let shown = folder + "/" + relative
         guard bytes.count <= Self.maxYAMLBytes else {
             d.append(.error(path: shown, "file is larger than \(Self.maxYAMLBytes) bytes"))

@@ -92,7 +92,11 @@ extension YAMLNode {
         -> [YAMLEntry]?
     {
         if let entries { return entries }
-        diagnostics.error(location, "\(path): expected a mapping, got \(summary)")
+        let message =
+            path.isEmpty
+            ? "expected a mapping at the top of the file, got \(summary)"
+            : "\(path): expected a mapping, got \(summary)"
+        diagnostics.error(location, message)
         return nil
     }
 

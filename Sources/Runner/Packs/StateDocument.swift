@@ -18,7 +18,10 @@ public enum StateDocument {
         ]
         let ceilings = JSONObject(
             OptionName.allCases.map {
-                ($0.rawValue, JSONValue.int(config.ceilings[$0] ?? OptionDefaults.defaultCeiling($0)))
+                (
+                    $0.rawValue,
+                    JSONValue.int(config.ceilings[$0] ?? OptionDefaults.defaultCeiling($0))
+                )
             })
         let limits: JSONValue = [
             "max_concurrent_runs": .int(Int64(config.maxConcurrentRuns)),
@@ -55,7 +58,8 @@ public enum StateDocument {
         case .script(let interpreter, let scriptPath, let args):
             let prefix = (packDirectory ?? "") + "/"
             let file =
-                scriptPath.hasPrefix(prefix) ? String(scriptPath.dropFirst(prefix.count))
+                scriptPath.hasPrefix(prefix)
+                ? String(scriptPath.dropFirst(prefix.count))
                 : scriptPath
             out["script"] = [
                 "interpreter": .array(interpreter.map { .string($0) }), "file": .string(file),

@@ -73,7 +73,8 @@ nonisolated public enum TemplateParser {
             let option = String(name.dropFirst(5))
             guard let known = OptionName(rawValue: option) else {
                 let names = OptionName.allCases.map(\.rawValue).joined(separator: ", ")
-                return fail("\(quote(written)) names no option \(quote(option)) (options: \(names))")
+                return fail(
+                    "\(quote(written)) names no option \(quote(option)) (options: \(names))")
             }
             return .success(.option(known))
         }

@@ -103,8 +103,7 @@ nonisolated struct YAMLTreeBuilder {
         return .success(root)
     }
 
-    private mutating func open(isMapping: Bool, _ position: SourcePosition, _ decoration: String?)
-    {
+    private mutating func open(isMapping: Bool, _ position: SourcePosition, _ decoration: String?) {
         if let decoration { error(position, decoration) }
         guard stack.count < YAMLDocument.maxDepth else {
             error(position, "nesting is deeper than \(YAMLDocument.maxDepth) levels")
@@ -146,7 +145,7 @@ nonisolated struct YAMLTreeBuilder {
     private mutating func readKey(_ node: YAMLNode, in frame: inout Frame) -> PendingKey {
         guard let scalar = node.scalar else {
             diagnostics.append(
-                .error(node.location, "\(frame.path): mapping keys must be plain strings"))
+                .error(node.location, Fields.prefix(frame.path) + "mapping keys must be strings"))
             return PendingKey(text: "?", location: node.location, keep: false)
         }
         let key = scalar.text
@@ -156,7 +155,8 @@ nonisolated struct YAMLTreeBuilder {
                 first.line == here.line
                 ? "line \(here.line), columns \(first.column) and \(here.column)"
                 : "lines \(first.line) and \(here.line)"
-            diagnostics.append(.error(here, "\(KeyPath.join(frame.path, key)) duplicated (\(place))"))
+            diagnostics.append(
+                .error(here, "\(KeyPath.join(frame.path, key)) duplicated (\(place))"))
             return PendingKey(text: key, location: here, keep: false)
         }
         frame.keyLocations[key] = node.location
