@@ -154,6 +154,31 @@ private func problems(_ name: String) -> [String] {
         #expect(config.loadWarnings.map(\.severity) == [.warning])
     }
 
+    @Test func loadsThroughASymbolicLinkResolvingPathsNextToTheLink() throws {
+        let temp = TemporaryFolder()
+        temp.write("real/config.yaml", "journal: {path: j.jsonl}\n")
+        temp.folder("etc")
+        symlink(temp.path + "/real/config.yaml", temp.path + "/etc/config.yaml")
+        let config = try RunnerConfig.load(
+            path: temp.path + "/etc/config.yaml", allowWritable: false
+        )
+        .get()
+        #expect(config.journalPath == temp.path + "/etc/j.jsonl")
+    }
+
+    @Test func refusesEmptyPaths() {
+        let temp = TemporaryFolder()
+        let path = temp.write("config.yaml", "packs: [\"\", a]\njournal: {path: \"\"}\n")
+        guard case .failure(let d) = RunnerConfig.load(path: path, allowWritable: false) else {
+            Issue.record("empty paths loaded")
+            return
+        }
+        #expect(
+            d.all.map(\.message) == [
+                "packs[0]: a folder cannot be empty", "journal.path: must name a file",
+            ])
+    }
+
     @Test(arguments: [
         ("db-1.example.org", "db-1.example.org"), ("host name", "host-name"), ("", "ward"),
         (String(repeating: "a", count: 70), String(repeating: "a", count: 64)),

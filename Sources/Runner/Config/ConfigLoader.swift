@@ -34,7 +34,7 @@ enum ConfigLoader {
             return .failure(d)
         }
         let bytes: [UInt8]
-        switch FileSystem.read(absolute, limit: maxBytes) {
+        switch FileSystem.read(FileSystem.realPath(absolute) ?? absolute, limit: maxBytes) {
         case .success(let read): bytes = read
         case .failure(let error):
             d.append(.error(path: path, error.message))
@@ -89,6 +89,9 @@ enum ConfigLoader {
         _ node: YAMLNode, _ base: String, _ config: inout RunnerConfig, _ d: inout Diagnostics
     ) {
         guard let folders = node.strings(at: "packs", into: &d) else { return }
+        for (i, folder) in folders.enumerated() where folder.text.isEmpty {
+            d.error(folder.location, "\(KeyPath.index("packs", i)): a folder cannot be empty")
+        }
         config.packDirectories = folders.map { FileSystem.absolute($0.text, base: base) }
     }
 
@@ -98,6 +101,9 @@ enum ConfigLoader {
         let keys = ["path", "rotate_bytes", "keep_files"]
         guard let fields = Fields(node, path: "journal", allowed: keys, into: &d) else { return }
         if let path = fields.string("path", into: &d) {
+            if path.isEmpty || path.hasSuffix("/") {
+                d.error(fields["path"]!.location, "journal.path: must name a file")
+            }
             config.journalPath = FileSystem.absolute(path, base: base)
         }
         if let v = bounded(fields, "rotate_bytes", ConfigLimits.rotateBytes, &d) {

@@ -29,7 +29,7 @@ enum ActionParser {
         name: String, keyLocation: SourceLocation, _ node: YAMLNode, path: String,
         context: PackContext, into d: inout Diagnostics
     ) -> Action? {
-        let before = d.errors.count
+        let before = d.errorCount
         if let problem = NameRule.action.problem(name) {
             d.error(keyLocation, "\(path): \(problem)")
         }
@@ -53,7 +53,7 @@ enum ActionParser {
             RedactionRuleParser.parse($0, path: fields.path("redact"), taken: taken, into: &d)
         }
 
-        guard d.errors.count == before, let description, let execution else { return nil }
+        guard d.errorCount == before, let description, let execution else { return nil }
         lintLeadingDash(execution, args: args, path: path, &d)
         return Action(
             name: name, pack: context.packName, description: description, readOnly: readOnly,

@@ -57,7 +57,7 @@ enum ArgParser {
     ) -> ArgSpec? {
         let allKeys = commonKeys + allTypeKeys
         guard let fields = Fields(node, path: path, allowed: allKeys, into: &d) else { return nil }
-        let before = d.errors.count
+        let before = d.errorCount
         let typeName = fields.string("type", required: true, into: &d)
         if let typeName {
             if let specific = typeKeys[typeName] {
@@ -98,7 +98,7 @@ enum ArgParser {
                 defaultValue = typedDefault(defaultNode, type, path: fields.path("default"), &d)
             }
         }
-        guard let type, d.errors.count == before else { return nil }
+        guard let type, d.errorCount == before else { return nil }
         return ArgSpec(
             name: name, description: description, type: type, required: required,
             defaultValue: defaultValue, secret: secret, allowLeadingDash: allowLeadingDash,

@@ -2,11 +2,15 @@
 /// failed load returns, so callers print each entry and count the errors.
 nonisolated public struct Diagnostics: Error, Sendable, Equatable, CustomStringConvertible {
     /// The diagnostics in the order they were found.
-    public var all: [Diagnostic]
+    public private(set) var all: [Diagnostic]
+    /// How many of them are errors, kept so that parsers can cheaply ask whether a
+    /// step added any.
+    public private(set) var errorCount: Int
 
     /// A list holding `all`.
     public init(_ all: [Diagnostic] = []) {
         self.all = all
+        self.errorCount = all.filter { $0.severity == .error }.count
     }
 
     /// Only the errors.
@@ -16,26 +20,28 @@ nonisolated public struct Diagnostics: Error, Sendable, Equatable, CustomStringC
     public var warnings: [Diagnostic] { all.filter { $0.severity == .warning } }
 
     /// True when anything refuses the load.
-    public var hasErrors: Bool { all.contains { $0.severity == .error } }
+    public var hasErrors: Bool { errorCount > 0 }
 
     /// Adds one diagnostic.
     public mutating func append(_ diagnostic: Diagnostic) {
         all.append(diagnostic)
+        if diagnostic.severity == .error { errorCount += 1 }
     }
 
     /// Adds several.
     public mutating func append(contentsOf other: Diagnostics) {
         all.append(contentsOf: other.all)
+        errorCount += other.errorCount
     }
 
     /// An error at `location`.
     mutating func error(_ location: SourceLocation, _ message: String) {
-        all.append(.error(location, message))
+        append(.error(location, message))
     }
 
     /// A warning at `location`.
     mutating func warning(_ location: SourceLocation, _ message: String) {
-        all.append(.warning(location, message))
+        append(.warning(location, message))
     }
 
     /// One diagnostic per line, as a compiler prints them.

@@ -66,7 +66,7 @@ enum ExecutionParser {
     ) -> ParsedExecution? {
         let keys = ["interpreter", "file", "args"]
         guard let fields = Fields(node, path: path, allowed: keys, into: &d) else { return nil }
-        let before = d.errors.count
+        let before = d.errorCount
         let interpreter = fields.strings("interpreter", required: true, into: &d)
         if let interpreter {
             if interpreter.isEmpty {
@@ -93,7 +93,7 @@ enum ExecutionParser {
             templated =
                 templates(args, path: fields.path("args"), arguments: arguments, &d) ?? []
         }
-        guard d.errors.count == before, let interpreter, let scriptPath else { return nil }
+        guard d.errorCount == before, let interpreter, let scriptPath else { return nil }
         return ParsedExecution(
             execution: .script(
                 interpreter: interpreter.map(\.text), scriptPath: scriptPath,

@@ -119,7 +119,7 @@ enum OptionParser {
             warning = "\(writtenMax) is above the runner's ceiling \(ceiling); using \(ceiling)"
         }
         if min > max {
-            let which = written.max == nil ? "the effective max" : "max"
+            let which = written.max == max ? "max" : "the effective max"
             return .failure(Problem(suffix: "_min", message: "min \(min) is above \(which) \(max)"))
         }
         let defaultValue =

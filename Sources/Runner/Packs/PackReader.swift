@@ -29,7 +29,7 @@ struct PackReader {
 
     /// The pack, or nil when anything in it is wrong (all recorded in `d`).
     mutating func read(trust: inout FileTrustChecker, into d: inout Diagnostics) -> Pack? {
-        let before = d.errors.count
+        let before = d.errorCount
         collect("", depth: 0, trust: &trust, &d)
         guard let manifestBytes = file("pack.yaml") else {
             d.append(.error(path: folder + "/pack.yaml", "pack.yaml is not a regular file"))
@@ -55,7 +55,7 @@ struct PackReader {
         }
 
         Self.checkUnique(actions, &d)
-        guard d.errors.count == before, let name, let version, let description else { return nil }
+        guard d.errorCount == before, let name, let version, let description else { return nil }
         if actions.isEmpty {
             d.warning(root.location, "pack \"\(name)\" declares no actions")
         }
