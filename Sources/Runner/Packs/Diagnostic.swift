@@ -58,3 +58,10 @@ nonisolated public struct Diagnostic: Error, Sendable, Equatable, CustomStringCo
         return "\(place): \(severity.rawValue): \(message)"
     }
 }
+
+extension Diagnostic {
+    /// A warning about a whole file or folder.
+    public static func warning(path: String, _ message: String) -> Diagnostic {
+        Diagnostic(severity: .warning, location: nil, path: path, message: message)
+    }
+}

@@ -1,0 +1,108 @@
+/// Loads action packs from folders into a `Registry`, atomically: any error anywhere
+/// means no registry at all, so a bad edit can never half-apply.
+public struct PackLoader {
+    /// The config's option ceilings (missing names get `OptionDefaults.defaultCeiling`).
+    public let ceilings: [OptionName: Int64]
+    /// Downgrade file-trust findings to warnings (`--allow-writable`).
+    public let allowWritable: Bool
+
+    /// A loader applying `ceilings`, trusting writable files only if `allowWritable`.
+    public init(ceilings: [OptionName: Int64], allowWritable: Bool) {
+        self.ceilings = ceilings
+        self.allowWritable = allowWritable
+    }
+
+    /// Loads every pack found in `directories`. Each is a pack (it holds `pack.yaml`)
+    /// or a folder whose immediate subfolders are packs. Relative paths are taken
+    /// from the current directory. The registry is nil when any diagnostic is an error.
+    public func load(directories: [String]) -> (registry: Registry?, diagnostics: [Diagnostic]) {
+        var d = Diagnostics()
+        var trust = FileTrustChecker(allowWritable: allowWritable)
+        var packs: [Pack] = []
+        for folder in packFolders(directories, &d) {
+            var reader = PackReader(
+                folder: folder.shown, realFolder: folder.real, ceilings: ceilings)
+            if let pack = reader.read(trust: &trust, into: &d) { packs.append(pack) }
+        }
+        checkUnique(packs, &d)
+        return (d.hasErrors ? nil : Registry(packs: packs), d.all)
+    }
+
+    /// A pack folder as the user named it (for messages) and its real path.
+    struct Folder {
+        var shown: String
+        var real: String
+    }
+
+    private func packFolders(_ directories: [String], _ d: inout Diagnostics) -> [Folder] {
+        var found: [Folder] = []
+        var seen: Set<String> = []
+        func add(_ shown: String) {
+            guard let real = FileSystem.realPath(shown) else { return }
+            if seen.insert(real).inserted {
+                found.append(Folder(shown: shown, real: real))
+            } else {
+                d.append(.warning(path: shown, "pack folder is listed more than once; loaded once"))
+            }
+        }
+        for directory in directories {
+            switch FileSystem.kind(FileSystem.realPath(directory) ?? directory) {
+            case .missing:
+                d.append(.error(path: directory, "pack folder does not exist"))
+                continue
+            case .directory:
+                break
+            default:
+                d.append(.error(path: directory, "pack folder is not a folder"))
+                continue
+            }
+            if FileSystem.kind(directory + "/pack.yaml") != .missing {
+                add(directory)
+                continue
+            }
+            var any = false
+            for name in FileSystem.list(directory) ?? [] where !name.hasPrefix(".") {
+                let sub = directory + "/" + name
+                guard FileSystem.kind(FileSystem.realPath(sub) ?? sub) == .directory else {
+                    continue
+                }
+                if FileSystem.kind(sub + "/pack.yaml") == .missing {
+                    d.append(.warning(path: sub, "folder has no pack.yaml; skipped"))
+                } else {
+                    add(sub)
+                    any = true
+                }
+            }
+            if !any {
+                d.append(
+                    .error(path: directory, "no pack.yaml here or in any immediate subfolder"))
+            }
+        }
+        return found
+    }
+
+    /// Pack names and action names are unique across everything loaded.
+    private func checkUnique(_ packs: [Pack], _ d: inout Diagnostics) {
+        var packNames: [String: Pack] = [:]
+        var actionNames: [String: Action] = [:]
+        for pack in packs {
+            if let first = packNames[pack.name] {
+                d.append(
+                    .error(
+                        path: pack.directory,
+                        "pack \"\(pack.name)\" is already loaded from \(first.directory)"))
+            } else {
+                packNames[pack.name] = pack
+            }
+            for action in pack.actions {
+                if let first = actionNames[action.name] {
+                    d.error(
+                        action.location,
+                        "action \"\(action.name)\" is already declared at \(first.location)")
+                } else {
+                    actionNames[action.name] = action
+                }
+            }
+        }
+    }
+}
