@@ -38,6 +38,7 @@ let package = Package(
         .testTarget(
             name: "RunnerTests",
             dependencies: ["Runner"],
+            exclude: ["Fixtures"],
             swiftSettings: runnerSettings),
     ]
 )
