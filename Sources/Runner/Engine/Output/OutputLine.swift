@@ -32,6 +32,15 @@ nonisolated public struct OutputLine: Equatable, Sendable {
             case .none, .split: []
             }
         }
+
+        /// How many bytes the ending stands for (without building them).
+        public var byteCount: Int {
+            switch self {
+            case .crlf: 2
+            case .lf, .cr: 1
+            case .none, .split: 0
+            }
+        }
     }
 
     /// Which pipe.
@@ -65,5 +74,5 @@ nonisolated public struct OutputLine: Equatable, Sendable {
     }
 
     /// Bytes the line weighs against the output cap: its text and its ending.
-    public var byteCount: Int { text.utf8.count + eol.bytes.count }
+    public var byteCount: Int { text.utf8.count + eol.byteCount }
 }

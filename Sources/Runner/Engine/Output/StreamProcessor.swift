@@ -77,7 +77,6 @@ public final class StreamProcessor {
         var i = 0
         // A CR ending the previous read waited to see whether LF follows.
         if pendingCR, n > 0 {
-            pendingCR = false
             if chunk[0] == 0x0A {
                 emitLine(.crlf)
                 i = 1
@@ -119,7 +118,6 @@ public final class StreamProcessor {
     public func idleFlush() -> [OutputLine] {
         precondition(!finished, "idle flush after finish")
         if pendingCR {
-            pendingCR = false
             emitLine(.cr)
         } else if pending.count > holdback {
             emitForced(.idle)
@@ -131,7 +129,6 @@ public final class StreamProcessor {
     public func finish() -> [OutputLine] {
         precondition(!finished, "finish twice")
         if pendingCR {
-            pendingCR = false
             emitLine(.cr)
         } else if !pending.isEmpty || midLine {
             emitLine(.none)
@@ -166,6 +163,7 @@ public final class StreamProcessor {
             privateKey = scan.privateKeyOpenStart != nil
         }
         pending.removeAll(keepingCapacity: true)
+        pendingCR = false
         limitRule = nil
     }
 
