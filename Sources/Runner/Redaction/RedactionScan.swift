@@ -27,8 +27,6 @@ struct RedactionSpan {
     var rule: Int
     /// Every rule that contributed a match.
     var hits: [Int]
-    /// Runs into an unfinished private-key block.
-    var open: Bool
 }
 
 /// A stretch of a buffer that a forced split must not cut. An unfinished
@@ -65,13 +63,10 @@ struct RedactionScan {
         for m in matches {
             if let i = spans.indices.last, m.start <= spans[i].end {
                 spans[i].end = max(spans[i].end, m.end)
-                spans[i].open = spans[i].open || m.open
                 if !spans[i].hits.contains(m.rule) { spans[i].hits.append(m.rule) }
             } else {
                 spans.append(
-                    RedactionSpan(
-                        start: m.start, end: m.end, rule: m.rule, hits: [m.rule],
-                        open: m.open))
+                    RedactionSpan(start: m.start, end: m.end, rule: m.rule, hits: [m.rule]))
             }
         }
 
