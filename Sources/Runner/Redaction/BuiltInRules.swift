@@ -1,0 +1,51 @@
+/// The redaction rules ward applies to every run unless the config turns them
+/// off. Each pattern is written for low false positives: a keyword rule needs
+/// the keyword to stand alone (`pass_count=3`, `tokenizer=x`, `max_tokens=9`
+/// stay), and token rules need the vendor's exact prefix and length. Rules that
+/// name a `value` group replace only that group, so the key stays readable.
+nonisolated enum BuiltInRules {
+    /// Id of the stateful PEM private-key rule.
+    static let privateKeyID = "private-key"
+
+    /// Start of a PEM private key block (RSA, EC, OPENSSH, ENCRYPTED, PGP ...).
+    static let privateKeyBegin = #"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"#
+    /// End of a PEM private key block.
+    static let privateKeyEnd = #"-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"#
+
+    /// The regex rules in priority order: where two rules match the same span,
+    /// the earlier one names the marker, so vendor rules come before the
+    /// generic key=value rule.
+    static let regexRules: [(id: String, source: String)] = [
+        (
+            "aws-access-key-id",
+            #"(?<![A-Z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}(?![A-Z0-9])"#
+        ),
+        (
+            "aws-secret-key",
+            #"(?i)(?<![a-z0-9])aws_?secret_?access_?key["']?\s*[:=]\s*["']?"#
+                + #"(?<value>[a-z0-9/+=]{40})(?![a-z0-9/+=])"#
+        ),
+        (
+            "github-token",
+            #"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})"#
+                + #"(?![A-Za-z0-9_])"#
+        ),
+        ("slack-token", #"(?<![A-Za-z0-9])xox[baprs]-[A-Za-z0-9-]{10,250}"#),
+        ("jwt", #"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]++\.[A-Za-z0-9_-]++\.[A-Za-z0-9_-]*+"#),
+        // Twenty characters at least: prose says "bearer of the key", tokens are long.
+        ("bearer-token", #"(?i)(?<![a-z0-9])bearer\s++(?<value>[a-z0-9._~+/=-]{20,})"#),
+        (
+            "authorization-header",
+            #"(?i)(?<![a-z0-9-])(?:proxy-)?authorization["']?\s*[:=]\s*["']?"#
+                + #"(?:[a-z][a-z0-9._-]*+\s++)?(?<value>[^\s"']++)"#
+        ),
+        (
+            "password-assignment",
+            // `pwd` only in lower case: `PWD=/home/x` is the shell's directory.
+            #"(?i)(?<![a-z0-9])(?:password|passwd|passphrase|(?-i:pwd)|secret|api[_-]?key"#
+                + #"|private[_-]?key|token)(?:[_.-](?:key|access[_-]?key|token))?"#
+                + #"(?![a-z0-9_.-])["']?\s*[:=]\s*["']?"#
+                + #"(?<value>(?<=")(?:[^"\\\r\n]++|\\.)+|(?<=')[^'\r\n]++|(?<!["'])[^\s"'&;]++)"#
+        ),
+    ]
+}
