@@ -53,4 +53,28 @@ static inline int cuv_wexitstatus(int status) { return WEXITSTATUS(status); }
 static inline int cuv_wifsignaled(int status) { return WIFSIGNALED(status); }
 static inline int cuv_wtermsig(int status) { return WTERMSIG(status); }
 
+/* Resets signal `sig` to its default disposition if it is ignored; returns 1
+ * when it was reset, 0 when it was not ignored, -1 on error. libuv resets
+ * only signals 1-31 in a spawned child, and an ignored disposition survives
+ * exec, so one that ward inherited for a real-time signal would reach every
+ * child. glibc's sigaction(3) refuses its own signals 32 and 33, so this
+ * talks to the kernel directly, with the kernel's struct layout. */
+#include <sys/syscall.h>
+struct cuv_kernel_sigaction {
+    void *handler;
+    unsigned long flags;
+    void *restorer;
+    unsigned long mask;
+};
+static inline int cuv_reset_ignored_signal(int sig) {
+    struct cuv_kernel_sigaction old = {0}, dfl = {0};
+    if (syscall(SYS_rt_sigaction, sig, NULL, &old, sizeof(old.mask)) != 0)
+        return -1;
+    if (old.handler != (void *)SIG_IGN)
+        return 0;
+    if (syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask)) != 0)
+        return -1;
+    return 1;
+}
+
 #endif
