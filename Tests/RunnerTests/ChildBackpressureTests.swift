@@ -51,14 +51,20 @@ import Testing
         let size = 32 * 1024
         let run = try ChildRun(["/bin/sh", "-c", "head -c \(size) /dev/zero; printf END"])
         run.child.pauseOutput()
-        let later = Timer(loop: run.loop)
-        // Resume well after the drain grace has run out.
-        later.start(after: ChildProcess.drainGrace * 3) {
+        // Resume once the child has exited and the drain grace has run out
+        // a few times over.
+        let ticksAfterExit = Int(ChildProcess.drainGrace * 3 / Self.tick)
+        var ticks = 0
+        let sampler = Timer(loop: run.loop)
+        sampler.start(after: Self.tick, repeating: Self.tick) {
+            guard run.exit != nil else { return }
+            ticks += 1
+            guard ticks == ticksAfterExit else { return }
             #expect(run.exit == .exited(0))
             #expect(run.stdoutCount == 0)
             #expect(run.finishedCalls == 0)
             run.child.resumeOutput()
-            later.close()
+            sampler.close()
         }
         run.run()
         #expect(run.stdoutCount == size + 3)
