@@ -39,7 +39,7 @@ import Testing
             environment: [], workingDirectory: "/")
         var listing: [UInt8] = []
         var finished = false
-        _ = try ChildProcess(
+        let lister = try ChildProcess(
             loop: other.loop, spec: spec,
             handlers: ChildHandlers(
                 onOutput: { stream, bytes in if stream == .stdout { listing += bytes } },
@@ -59,7 +59,7 @@ import Testing
         let extra = fds.filter { $0.key > 2 }
         #expect(extra.count <= 1)
         #expect(extra.values.allSatisfy { $0.hasPrefix("/proc/") })
-        other.finish()
+        other.finish(checking: [lister.pid])
     }
 
     @Test func descriptorInheritedWithoutCloseOnExecIsNotPassedOn() throws {

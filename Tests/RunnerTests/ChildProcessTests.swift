@@ -24,17 +24,29 @@ final class ChildRun {
     /// Longest `finish()` waits for killed processes to disappear.
     static let goneWaitMilliseconds: UInt64 = 10_000
 
+    /// The run's own loop.
     let loop: EventLoop
+    /// The child under test.
     var child: ChildProcess!
+    /// Stdout bytes received (when `keepBytes`).
     var stdout: [UInt8] = []
+    /// Stderr bytes received (when `keepBytes`).
     var stderr: [UInt8] = []
+    /// Stdout bytes counted.
     var stdoutCount = 0
+    /// Stderr bytes counted.
     var stderrCount = 0
+    /// Whether bytes are kept or only counted (20 MB floods).
     var keepBytes = true
+    /// What `onExit` reported.
     var exit: ChildExitStatus?
+    /// What `onFinished` reported.
     var info: ExitInfo?
+    /// How many times `onFinished` ran (must be once).
     var finishedCalls = 0
+    /// Whether the watchdog had to kill the run.
     var watchdogFired = false
+    /// Kills a run that hangs, so a broken build fails instead of hanging.
     let watchdog: Timer
     /// Called with each stdout chunk after it was recorded.
     var onStdout: ((ChildRun) -> Void)?
@@ -100,7 +112,9 @@ final class ChildRun {
 
     /// Waits (on loop timers) until every pid in `pids` and the child are
     /// gone and reaped, then checks that and that the loop closes clean.
-    func finish(checking pids: [pid_t] = [], sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+    func finish(
+        checking pids: [pid_t] = [], sourceLocation: Testing.SourceLocation = #_sourceLocation
+    ) {
         let all = pids + [child.pid]
         let poll = Timer(loop: loop)
         var waited: UInt64 = 0
@@ -132,7 +146,8 @@ func isGone(_ pid: pid_t) -> Bool {
         #expect(run.exit == .exited(3))
         #expect(
             run.info
-                == ExitInfo(exitCode: 3, signal: nil, pipesForceClosed: false, descendantsKilled: 0))
+                == ExitInfo(exitCode: 3, signal: nil, pipesForceClosed: false, descendantsKilled: 0)
+        )
         run.finish()
     }
 

@@ -53,7 +53,8 @@ enum ChildLauncher {
         }
 
         let process = UnsafeMutablePointer<uv_process_t>.allocate(capacity: 1)
-        let rc = spawn(loop: loop, process: process, spec: spec, stdout: out.write, stderr: err.write)
+        let rc = spawn(
+            loop: loop, process: process, spec: spec, stdout: out.write, stderr: err.write)
 
         // The child has its copies now; ours must go, or end of file would
         // never come while ward itself holds a write end.

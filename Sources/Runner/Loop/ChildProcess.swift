@@ -127,9 +127,10 @@ public final class ChildProcess {
 
     /// Pipes whose read end is still open and not at end of file.
     var openPipeInodes: Set<UInt64> {
-        Set(pipes.compactMap { stream, reader in
-            reader.isOpen && !reader.hasEnded ? pipeInodes[stream] : nil
-        })
+        Set(
+            pipes.compactMap { stream, reader in
+                reader.isOpen && !reader.hasEnded ? pipeInodes[stream] : nil
+            })
     }
 
     /// Sends `signal` to the whole run as found in `table` now, plus every

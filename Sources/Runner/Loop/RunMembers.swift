@@ -25,6 +25,12 @@ nonisolated public struct ProcessIdentity: Hashable, Sendable {
 /// (c) holders of the run's pipes, which finds a process that left the group
 ///     with setsid and whose parent already exited.
 /// Everything below a found process is found too.
+///
+/// Known gap: a process that calls setsid, drops the run's pipes (redirects
+/// to /dev/null) and whose parent exits before ward looks matches none of the
+/// rules: it outlives the run as an orphan adopted by ward, is reaped when it
+/// ends, but is never killed. Only a cgroup per run would catch it; ward does
+/// not create cgroups yet.
 nonisolated public struct RunMembers: Equatable, Sendable {
     /// Live members of the run, never the root itself and never ward.
     public var processes: [ProcessEntry]

@@ -20,6 +20,7 @@ nonisolated public enum SpawnError: Error, Equatable, Sendable, CustomStringConv
     /// Anything else: out of descriptors, argument list too long...
     case failed(executable: String, UVError)
 
+    /// The message a user sees.
     public var description: String {
         switch self {
         case .invalidSpec(let executable, let reason):

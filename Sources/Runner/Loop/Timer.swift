@@ -23,7 +23,9 @@ public final class Timer {
 
     /// Arms the timer: `fire` runs after `milliseconds`, then every `repeating`
     /// milliseconds when that is not zero. Re-arming replaces the closure.
-    public func start(after milliseconds: UInt64, repeating: UInt64 = 0, _ fire: @escaping () -> Void) {
+    public func start(
+        after milliseconds: UInt64, repeating: UInt64 = 0, _ fire: @escaping () -> Void
+    ) {
         precondition(isOpen, "start() on a closed timer")
         onFire = fire
         let rc = uv_timer_start(handle, Trampolines.timerFired, milliseconds, repeating)

@@ -31,6 +31,7 @@ nonisolated public struct UVError: Error, Equatable, Sendable, CustomStringConve
     /// The positive errno value this code stands for.
     public var errnoValue: Int32 { -code }
 
+    /// `call: message (NAME)`, for logs and error output.
     public var description: String { "\(call): \(message) (\(name))" }
 
     /// Returns when `result` is not negative, throws `UVError` naming `call`
