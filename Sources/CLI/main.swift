@@ -1,3 +1,117 @@
+import Glibc
 import Runner
 
-print("ward")
+/// Parses the global options, dispatches to the command and exits with its code.
+@MainActor func wardMain(_ words: [String]) -> ExitCode {
+    var globals = GlobalOptions()
+    var i = 0
+    do throws(CommandFailure) {
+        while i < words.count, words[i].hasPrefix("-") {
+            let word = words[i]
+            i += 1
+            switch word {
+            case "-h", "--help":
+                Terminal.out(Help.main)
+                return .ok
+            case "--version":
+                Terminal.out("ward \(WardVersion.current)")
+                return .ok
+            case "--allow-writable": globals.allowWritable = true
+            case "--config", "--log-level", "--log-format":
+                guard i < words.count else {
+                    throw CommandFailure(.usage, "ward: \(word) needs a value (see 'ward --help')")
+                }
+                let value = words[i]
+                i += 1
+                try globals.set(word, value)
+            default:
+                if let eq = word.firstIndex(of: "="), word.hasPrefix("--") {
+                    try globals.set(String(word[..<eq]), String(word[word.index(after: eq)...]))
+                } else {
+                    throw CommandFailure(.usage, "ward: unknown option \(word) (see 'ward --help')")
+                }
+            }
+        }
+        let rest = Array(words[i...])
+        guard let command = rest.first else {
+            Terminal.err(Help.main)
+            return .usage
+        }
+        let tail = Array(rest.dropFirst())
+        switch command {
+        case "version": return try VersionCommand.run(tail)
+        case "help": return HelpCommand.run(tail)
+        case "state": return try StateCommand.run(tail, globals)
+        case "pack":
+            guard let (name, words) = try sub(tail, "pack", ["validate"]) else { return .ok }
+            precondition(name == "validate")
+            return try PackValidateCommand.run(words, globals)
+        case "action":
+            guard let (name, words) = try sub(tail, "action", ["list", "run"]) else { return .ok }
+            return name == "run"
+                ? try ActionRunCommand.run(words, globals)
+                : try ActionListCommand.run(words, globals)
+        case "events":
+            guard let (name, words) = try sub(tail, "events", ["tail", "verify"]) else {
+                return .ok
+            }
+            return name == "tail"
+                ? try EventsTailCommand.run(words, globals)
+                : try EventsVerifyCommand.run(words, globals)
+        default:
+            throw CommandFailure(.usage, "ward: unknown command \"\(command)\" (see 'ward --help')")
+        }
+    } catch {
+        Terminal.err(error.message)
+        return error.code
+    }
+}
+
+/// Picks a command group's subcommand from `words`: its name and the words after
+/// it, or nil when the group's help was printed.
+@MainActor func sub(_ words: [String], _ group: String, _ names: [String]) throws(CommandFailure)
+    -> (String, [String])?
+{
+    let list = names.joined(separator: ", ")
+    guard let name = words.first, !name.hasPrefix("-") else {
+        if words.first == "--help" || words.first == "-h" {
+            Terminal.out("Usage: ward \(group) {\(list)} ... (see 'ward help \(group)')")
+            return nil
+        }
+        throw CommandFailure(.usage, "ward \(group): expected one of \(list)")
+    }
+    guard names.contains(name) else {
+        throw CommandFailure(
+            .usage, "ward \(group): unknown subcommand \"\(name)\" (expected \(list))")
+    }
+    return (name, Array(words.dropFirst()))
+}
+
+extension GlobalOptions {
+    mutating func set(_ option: String, _ value: String) throws(CommandFailure) {
+        switch option {
+        case "--config": configPath = value
+        case "--log-level":
+            guard let l = LogLevel(name: value) else {
+                throw CommandFailure(.usage, "ward: --log-level must be debug, info, warn or error")
+            }
+            logLevel = l
+        case "--log-format":
+            switch value {
+            case "logfmt": logFormat = .logfmt
+            case "json": logFormat = .json
+            default: throw CommandFailure(.usage, "ward: --log-format must be logfmt or json")
+            }
+        default: throw CommandFailure(.usage, "ward: unknown option \(option) (see 'ward --help')")
+        }
+    }
+}
+
+do {
+    try ProcessSetup.apply()
+} catch {
+    Terminal.err("ward: process setup failed: \(error)")
+    exit(ExitCode.internalError.rawValue)
+}
+let words = CommandLine.arguments.dropFirst().map { $0 }
+exit(wardMain(Array(words)).rawValue)

@@ -243,7 +243,7 @@ public struct Validator {
 
     /// Why a secret value cannot be protected, or nil when it can.
     func secretProblem(_ value: String) -> String? {
-        if value.utf8.count < minSecretLength {
+        if Redactor.secretIsTooShort(value, minimum: minSecretLength) {
             return "secret is shorter than \(minSecretLength) bytes, too short to redact safely"
         }
         return nil

@@ -44,9 +44,9 @@ public final class ChildProcess {
     var pipesForceClosed = false
     /// Every run member seen in any snapshot, kept so a process found while
     /// its parent lived is still found after the parent is gone.
-    var knownMembers: Set<ProcessIdentity> = []
+    var knownMembers: Set<ProcessInstance> = []
     /// Members ward has sent a signal to.
-    var signalledMembers: Set<ProcessIdentity> = []
+    var signalledMembers: Set<ProcessInstance> = []
     /// Fires SIGKILL when a terminate grace runs out.
     var escalationTimer: Timer?
     /// Fires when the direct child exited but a pipe has not ended.
@@ -138,7 +138,7 @@ public final class ChildProcess {
     func signalRun(_ signal: Int32, table: [ProcessEntry]) {
         let found = RunMembers.find(
             root: pid, rootReaped: exitStatus != nil, pipeInodes: openPipeInodes, table: table)
-        knownMembers.formUnion(found.processes.map(ProcessIdentity.init))
+        knownMembers.formUnion(found.processes.map(ProcessInstance.init))
 
         // Until libuv reaps the child, its pid cannot be reused, so the group
         // and the child itself are safe to signal by number.
@@ -170,7 +170,7 @@ public final class ChildProcess {
         // them now, while the group rule still finds them cheaply.
         let found = RunMembers.find(
             root: pid, rootReaped: true, pipeInodes: [], table: ProcessTable.all())
-        knownMembers.formUnion(found.processes.map(ProcessIdentity.init))
+        knownMembers.formUnion(found.processes.map(ProcessInstance.init))
 
         handlers?.onExit(ended)
         if !finishIfDone() {

@@ -21,6 +21,14 @@ public enum ProcessSetup {
     /// which libuv leaves alone (`swift test` itself starts its test binary
     /// with signal 32 ignored). Safe to call again.
     public static func apply() throws(UVError) {
+        // Whoever started ward may have blocked signals (a thread of a test
+        // runner, a careless supervisor); a blocked SIGCHLD would leave the loop
+        // waiting forever for children that already exited.
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        if pthread_sigmask(SIG_SETMASK, &empty, nil) != 0 {
+            throw UVError(errno: errno, call: "pthread_sigmask")
+        }
         signal(SIGPIPE, SIG_IGN)
         for number in firstRealtimeSignal...lastSignal where cuv_reset_ignored_signal(number) < 0 {
             throw UVError(errno: errno, call: "rt_sigaction(\(number))")

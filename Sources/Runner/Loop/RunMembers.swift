@@ -2,7 +2,7 @@ import Glibc
 
 /// One process for good: a pid plus its start time, so a pid the kernel has
 /// since given to another process is never signalled by mistake.
-nonisolated public struct ProcessIdentity: Hashable, Sendable {
+nonisolated public struct ProcessInstance: Hashable, Sendable {
     /// The process id.
     public var pid: pid_t
     /// Start time in clock ticks after boot, from /proc/<pid>/stat.

@@ -1,0 +1,164 @@
+import Glibc
+import Runner
+
+/// `ward action run NAME ...`: one run through the full pipeline on a local loop.
+enum ActionRunCommand {
+    static let specs = [
+        OptionSpec(name: "arg", takesValue: true, repeatable: true),
+        OptionSpec(name: "opt", takesValue: true, repeatable: true),
+        OptionSpec(name: "reason", takesValue: true),
+        OptionSpec(name: "run-id", takesValue: true),
+        OptionSpec(name: "stream", takesValue: false),
+        OptionSpec(name: "json", takesValue: false),
+    ]
+
+    static func run(_ words: [String], _ globals: GlobalOptions) throws(CommandFailure) -> ExitCode
+    {
+        let command = "action run"
+        let o = try ArgumentParser.parse(words, specs: specs, command: command)
+        if o.flag("help") {
+            Terminal.out(Help.actionRun)
+            return .ok
+        }
+        guard o.positionals.count == 1 else {
+            throw ArgumentParser.usage(command, "name exactly one action")
+        }
+        guard let reason = o.value("reason") else {
+            throw ArgumentParser.usage(command, "--reason is required: say why the action is run")
+        }
+        if o.flag("stream") && o.flag("json") {
+            throw ArgumentParser.usage(command, "--stream and --json cannot be combined")
+        }
+        var args: [(name: String, value: RequestValue)] = []
+        for kv in o.all("arg") {
+            let (k, v) = try ArgumentParser.keyValue(kv, option: "arg", command: command)
+            args.append((k, .text(v)))
+        }
+        var options: [(name: String, value: RequestValue)] = []
+        for kv in o.all("opt") {
+            let (k, v) = try ArgumentParser.keyValue(kv, option: "opt", command: command)
+            options.append((k, .text(v)))
+        }
+
+        let (config, registry) = try globals.loadRegistry()
+        let logger = globals.logger(config: config)
+        let runtime: Runtime
+        do {
+            runtime = try Runtime(config: config, registry: registry, logger: logger)
+        } catch {
+            throw CommandFailure(.journal, "ward: \(error)")
+        }
+        let request = RunRequest(
+            id: o.value("run-id") ?? "local-" + RandomID.uuid(), action: o.positionals[0],
+            args: args, options: options, reason: reason, origin: .local,
+            requester: "uid:\(getuid())")
+        let sink = TerminalSink(
+            mode: o.flag("json") ? .json : (o.flag("stream") ? .stream : .buffered))
+        runtime.engine.submit(request, sink: sink)
+        runtime.runUntilIdle()
+        return sink.exitCode
+    }
+}
+
+/// Prints a run's lines and result on the terminal.
+final class TerminalSink: RunSink {
+    enum Mode { case stream, buffered, json }
+
+    let mode: Mode
+    /// Buffered lines; nil marks where the output cap's gap goes.
+    var lines: [OutputLine?] = []
+    var dropped: OutputCap.Gap?
+    var notes: [String] = []
+    var exitCode: ExitCode = .internalError
+
+    init(mode: Mode) { self.mode = mode }
+
+    func runStarted(_ run: RunInfo) {}
+
+    func runOutput(_ run: RunInfo, _ batch: [OutputLine]) {
+        if mode == .stream {
+            for line in batch { Terminal.out(TerminalSink.render(line)) }
+        } else {
+            lines.append(contentsOf: batch)
+        }
+    }
+
+    func runOutputDropped(_ run: RunInfo, _ gap: OutputCap.Gap) {
+        dropped = gap
+        let note =
+            "ward: output cap reached: \(gap.lines) lines (\(gap.bytes) bytes) not shown;"
+            + " the last lines follow"
+        if mode == .stream { Terminal.out(note) } else if mode == .buffered { lines.append(nil) }
+        notes.append(note)
+    }
+
+    func runRefused(_ request: RunRequest, _ refusal: Refusal, journal: JournalHead?) {
+        exitCode = .refused
+        if mode == .json {
+            var o = JSONObject()
+            o["run"] = .string(request.id)
+            o["action"] = .string(request.action)
+            o["outcome"] = "refused"
+            o["code"] = .string(refusal.code.rawValue)
+            o["message"] = .string(refusal.message)
+            o["errors"] = .array(refusal.errors.map(\.json))
+            if let journal {
+                o["journal"] = ["seq": .int(journal.seq), "hash": .string(journal.hash)]
+            }
+            Terminal.out(JSONWriter.pretty(.object(o)))
+        } else {
+            Terminal.err("ward: refused: \(refusal.description)")
+        }
+    }
+
+    func runFinished(_ run: RunInfo, _ result: RunResult) {
+        switch (result.outcome, result.exitCode) {
+        case (.exited, 0): exitCode = .ok
+        case (.exited, _): exitCode = .failed
+        default: exitCode = .incomplete
+        }
+        if result.journalError != nil { exitCode = .journal }
+        switch mode {
+        case .json:
+            guard case .object(var o) = result.json else { return }
+            o["argv"] = .array(run.argv.map { .string($0) })
+            o["lines"] = .array(lines.compactMap { $0?.json })
+            if let dropped { o["dropped"] = dropped.json }
+            Terminal.out(JSONWriter.pretty(.object(o)))
+        case .buffered, .stream:
+            if mode == .buffered {
+                for line in lines {
+                    Terminal.out(line.map(TerminalSink.render) ?? notes.first ?? "")
+                }
+            }
+            Terminal.err(TerminalSink.summary(result))
+        }
+    }
+
+    /// One line as printed: `out| text` or `err| text`.
+    static func render(_ line: OutputLine) -> String {
+        (line.stream == .stdout ? "out| " : "err| ") + line.text
+    }
+
+    /// The one-line summary printed to stderr when a run ends.
+    static func summary(_ r: RunResult) -> String {
+        var what: String
+        switch r.outcome {
+        case .exited:
+            what = r.signal.map { "was killed by SIG\($0)" } ?? "exited \(r.exitCode ?? -1)"
+        case .timedOut:
+            what = "timed out after \(r.options.first { $0.name == .timeoutS }?.value ?? 0) s"
+        case .cancelled: what = "was cancelled"
+        case .failedToStart: what = "failed to start: \(r.error ?? "unknown error")"
+        }
+        var text = "ward: \(r.action) \(what) in \(r.durationMilliseconds) ms"
+        for o in r.options where o.clampedBy != nil {
+            text +=
+                "; \(o.name.rawValue) \(o.requested ?? 0) clamped to \(o.value) by \(o.clampedBy!)"
+        }
+        text += " (run \(r.runID)"
+        if let seq = r.journalSeq { text += ", journal seq \(seq)" }
+        if let e = r.journalError { text += ", JOURNAL WRITE FAILED: \(e)" }
+        return text + ")"
+    }
+}

@@ -1,0 +1,87 @@
+import Glibc
+import Runner
+
+/// `ward events tail`: the newest journal lines as stored.
+enum EventsTailCommand {
+    /// Set by SIGINT/SIGTERM so `--follow` ends cleanly between polls.
+    nonisolated(unsafe) static var stopRequested: sig_atomic_t = 0
+
+    static func run(_ words: [String], _ globals: GlobalOptions) throws(CommandFailure) -> ExitCode
+    {
+        let o = try ArgumentParser.parse(
+            words,
+            specs: [
+                OptionSpec(name: "lines", takesValue: true),
+                OptionSpec(name: "follow", takesValue: false),
+            ], command: "events tail")
+        if o.flag("help") {
+            Terminal.out(Help.eventsTail)
+            return .ok
+        }
+        var count = 10
+        if let text = o.value("lines") {
+            guard let n = Int(text), n >= 0, n <= 1_000_000 else {
+                throw ArgumentParser.usage(
+                    "events tail", "--lines takes a number from 0 to 1000000")
+            }
+            count = n
+        }
+        let config = try globals.loadConfig()
+        let reader = JournalReader(path: config.journalPath)
+        let print: ([UInt8]) -> Void = { Terminal.out(String(decoding: $0, as: UTF8.self)) }
+        do {
+            if o.flag("follow") {
+                signal(SIGINT) { _ in EventsTailCommand.stopRequested = 1 }
+                signal(SIGTERM) { _ in EventsTailCommand.stopRequested = 1 }
+                try reader.follow(
+                    initialLines: count, shouldStop: { EventsTailCommand.stopRequested != 0 },
+                    onLine: print)
+            } else {
+                for line in try reader.lastLines(count: count) { print(line) }
+            }
+        } catch {
+            throw CommandFailure(.journal, "ward events tail: \(error)")
+        }
+        return .ok
+    }
+}
+
+/// `ward events verify`: the hash chain across every retained file.
+enum EventsVerifyCommand {
+    static func run(_ words: [String], _ globals: GlobalOptions) throws(CommandFailure) -> ExitCode
+    {
+        let o = try ArgumentParser.parse(
+            words,
+            specs: [
+                OptionSpec(name: "anchor", takesValue: true),
+                OptionSpec(name: "json", takesValue: false),
+            ], command: "events verify")
+        if o.flag("help") {
+            Terminal.out(Help.eventsVerify)
+            return .ok
+        }
+        var anchor: JournalAnchor?
+        if let text = o.value("anchor") {
+            guard let a = JournalAnchor(parsing: text) else {
+                throw ArgumentParser.usage(
+                    "events verify", "--anchor expects SEQ:HASH (a seq and 64 hex digits)")
+            }
+            anchor = a
+        }
+        let config = try globals.loadConfig()
+        let report: VerifyReport
+        do {
+            report = try JournalVerifier.verify(path: config.journalPath, anchor: anchor)
+        } catch {
+            throw CommandFailure(.journal, "ward events verify: \(error)")
+        }
+        if o.flag("json") {
+            Terminal.out(JSONWriter.pretty(report.json))
+        } else {
+            var text = report.text
+            while text.hasSuffix("\n") { text.removeLast() }
+            Terminal.out(text)
+        }
+        return report.ok ? .ok : .failed
+    }
+}

@@ -1,0 +1,328 @@
+import Glibc
+
+/// The only place the pipeline lives: every face hands its `RunRequest` here and
+/// receives lines and results through a `RunSink`. Validation, clamping, the
+/// journal's write-ahead, execution, redaction and output caps all happen here,
+/// so no face can skip one.
+public final class Engine {
+    /// Limits the engine enforces, from the runner's config.
+    public struct Settings {
+        /// Runs in flight at once; one more is refused as busy.
+        public var maxConcurrentRuns: Int
+        /// SIGTERM to SIGKILL grace on timeout and cancel.
+        public var killGraceMilliseconds: Int64
+        /// Shortest secret argument accepted (and registered for redaction).
+        public var minSecretLength: Int
+
+        /// Settings taken from `config`.
+        public init(config: RunnerConfig) {
+            maxConcurrentRuns = config.maxConcurrentRuns
+            killGraceMilliseconds = config.killGraceMilliseconds
+            minSecretLength = config.minSecretLength
+        }
+    }
+
+    /// A partial line that has seen no new bytes for this long is flushed (minus
+    /// the holdback that protects a secret split at the flush point), so slow
+    /// progress output still shows up.
+    public static let idleFlushMilliseconds: Int64 = 250
+    /// How often the engine looks for idle partial lines while runs are active.
+    static let idleCheckMilliseconds: UInt64 = 100
+
+    let loop: EventLoop
+    /// The loaded actions; replaced on reload.
+    public var registry: Registry
+    let settings: Settings
+    let journal: JournalQueue
+    let rules: RedactionRuleSet
+    let authKey: String?
+    let logger: Logger
+    let identity: ProcessIdentity
+    var active: [String: ActiveRun] = [:]
+    var idleTimer: Timer?
+
+    /// An engine over `registry` writing to `journal`.
+    public init(
+        loop: EventLoop, registry: Registry, settings: Settings, journal: JournalQueue,
+        rules: RedactionRuleSet, authKey: String?, logger: Logger
+    ) {
+        self.loop = loop
+        self.registry = registry
+        self.settings = settings
+        self.journal = journal
+        self.rules = rules
+        self.authKey = authKey
+        self.logger = logger
+        self.identity = ProcessIdentity.current()
+    }
+
+    /// Runs in flight (journaling, running or finishing).
+    public var activeRunCount: Int { active.count }
+
+    /// Ids of the runs in flight.
+    public var activeRunIDs: [String] { Array(active.keys) }
+
+    /// A redactor over the shared rules, `actionRules` and the given secrets plus
+    /// ward's own auth key, for everything one run (or one refusal) emits.
+    func redactor(secrets: [(name: String, value: String)], actionRules: [RedactionRuleSpec])
+        -> Redactor
+    {
+        var set = SecretSet(minimumLength: settings.minSecretLength)
+        for (name, value) in secrets { set.register(value, as: .argument(name)) }
+        if let authKey { set.register(authKey, as: .authKey) }
+        return Redactor(rules: rules, actionRules: actionRules, secrets: set)
+    }
+
+    /// Validates, journals and starts `request`; every outcome reaches `sink`.
+    public func submit(_ request: RunRequest, sink: RunSink) {
+        let validator = Validator(minSecretLength: settings.minSecretLength)
+        let run: ValidatedRun
+        switch validator.validate(request, in: registry) {
+        case .failure(let refusal):
+            refuse(request, refusal, sink: sink)
+            return
+        case .success(let v): run = v
+        }
+        if active[request.id] != nil {
+            refuse(
+                request, Refusal(.duplicateRun, "run \(request.id) is already in flight"),
+                sink: sink)
+            return
+        }
+        if active.count >= settings.maxConcurrentRuns {
+            refuse(
+                request,
+                Refusal(
+                    .busy,
+                    "\(active.count) runs in flight, the limit is \(settings.maxConcurrentRuns)"),
+                sink: sink)
+            return
+        }
+
+        let redactor = redactor(secrets: run.secrets, actionRules: run.action.redaction)
+        let state = ActiveRun(request: request, run: run, redactor: redactor, sink: sink)
+        active[request.id] = state
+        journal.append(event: "started", fields: startedFields(state)) { [self] result in
+            switch result {
+            case .failure(let error):
+                active[request.id] = nil
+                logger.error(
+                    "journal unavailable, run refused",
+                    [("run.id", request.id), ("error", "\(error)")])
+                sink.runRefused(
+                    request,
+                    Refusal(
+                        .journalUnavailable,
+                        "the journal cannot record the run, so it was not run: \(error)"),
+                    journal: nil)
+            case .success(let head):
+                spawn(state, head: head)
+            }
+        }
+    }
+
+    /// Cancels run `id`: its process group is terminated. False when no such run.
+    @discardableResult
+    public func cancel(runID id: String) -> Bool {
+        guard let state = active[id], let child = state.child else { return false }
+        if state.endReason == nil { state.endReason = .cancelled }
+        child.terminate(grace: UInt64(settings.killGraceMilliseconds))
+        return true
+    }
+
+    // MARK: - Lifecycle of one run
+
+    func spawn(_ state: ActiveRun, head: JournalHead) {
+        let run = state.run
+        let info = RunInfo(
+            id: state.request.id, action: run.action.name,
+            argv: run.argv.map { state.redactor.redact($0) }, options: run.options, journal: head)
+        state.info = info
+        let spec = ChildSpec(
+            executable: run.argv[0], argv: run.argv,
+            environment: ChildEnvironment.build(
+                passthrough: run.action.environment.passthrough,
+                set: run.setEnvironment.map { ($0.name, $0.value) }),
+            workingDirectory: run.action.workingDirectory)
+        state.startedAt = Clock.monotonicMilliseconds()
+        do {
+            let handlers = ChildHandlers(
+                onOutput: { [weak self, weak state] stream, bytes in
+                    guard let self, let state else { return }
+                    self.output(state, stream: stream == .stdout ? .stdout : .stderr, bytes: bytes)
+                },
+                onFinished: { [weak self, weak state] exit in
+                    guard let self, let state else { return }
+                    self.finish(state, exit: exit, spawnError: nil)
+                })
+            state.child = try ChildProcess(loop: loop, spec: spec, handlers: handlers)
+        } catch {
+            state.sink.runStarted(info)
+            finish(state, exit: nil, spawnError: state.redactor.redact("\(error)"))
+            return
+        }
+        logger.info(
+            "run started",
+            [
+                ("run.id", info.id), ("action", info.action),
+                ("origin", state.request.origin.rawValue),
+            ])
+        state.sink.runStarted(info)
+
+        let timeout = UInt64(run.option(.timeoutS)) * 1000
+        let timer = Timer(loop: loop)
+        timer.start(after: timeout) { [weak self, weak state] in
+            guard let self, let state, let child = state.child else { return }
+            if state.endReason == nil { state.endReason = .timedOut }
+            self.logger.info("run timed out", [("run.id", state.request.id)])
+            child.terminate(grace: UInt64(self.settings.killGraceMilliseconds))
+        }
+        state.timeoutTimer = timer
+        ensureIdleTimer()
+    }
+
+    func output(_ state: ActiveRun, stream: OutputLine.Stream, bytes: UnsafeRawBufferPointer) {
+        state.lastInput[stream] = Clock.monotonicMilliseconds()
+        deliver(state, state.processor(stream).feed(bytes))
+    }
+
+    func deliver(_ state: ActiveRun, _ lines: [OutputLine]) {
+        guard let info = state.info else { return }
+        let forwarded = lines.filter { state.cap.offer($0) == .forward }
+        if !forwarded.isEmpty { state.sink.runOutput(info, forwarded) }
+    }
+
+    func finish(_ state: ActiveRun, exit: ExitInfo?, spawnError: String?) {
+        state.timeoutTimer?.close()
+        state.timeoutTimer = nil
+        deliver(state, state.stdout.finish())
+        deliver(state, state.stderr.finish())
+        if let info = state.info {
+            let end = state.cap.finish()
+            if let gap = end.gap { state.sink.runOutputDropped(info, gap) }
+            if !end.tail.isEmpty { state.sink.runOutput(info, end.tail) }
+        }
+
+        let ended = Clock.monotonicMilliseconds()
+        let outcome: Outcome =
+            spawnError != nil ? .failedToStart : (state.endReason ?? .exited)
+        var result = RunResult(
+            runID: state.request.id, action: state.run.action.name, outcome: outcome,
+            exitCode: exit?.exitCode, signal: exit?.signal.map(SignalName.of),
+            durationMilliseconds: state.startedAt.map { ended - $0 } ?? 0,
+            options: state.run.options, counts: state.cap.counts.json, error: spawnError,
+            warnings: state.redactor.secrets.notMaskedWarnings, journalSeq: nil, journalHash: nil,
+            journalError: nil)
+        journal.append(event: "finished", fields: finishedFields(state, result, exit: exit)) {
+            [self] written in
+            switch written {
+            case .success(let head):
+                result.journalSeq = head.seq
+                result.journalHash = head.hash
+            case .failure(let error):
+                result.journalError = "\(error)"
+                logger.error(
+                    "journal write failed", [("run.id", result.runID), ("error", "\(error)")])
+            }
+            active[state.request.id] = nil
+            state.child = nil
+            logger.info(
+                "run finished",
+                [
+                    ("run.id", result.runID), ("action", result.action),
+                    ("outcome", outcome.rawValue),
+                    ("exit_code", result.exitCode.map { String($0) } ?? "-"),
+                    ("duration_ms", String(result.durationMilliseconds)),
+                ])
+            if let info = state.info { state.sink.runFinished(info, result) }
+            stopIdleTimerIfUnused()
+        }
+    }
+
+    func refuse(_ request: RunRequest, _ refusal: Refusal, sink: RunSink) {
+        logger.info(
+            "run refused",
+            [("run.id", request.id), ("action", request.action), ("code", refusal.code.rawValue)])
+        journal.append(event: "refused", fields: refusedFields(request, refusal)) { [self] result in
+            if case .failure(let error) = result {
+                logger.error(
+                    "journal write failed", [("run.id", request.id), ("error", "\(error)")])
+            }
+            sink.runRefused(request, refusal, journal: try? result.get())
+        }
+    }
+
+    // MARK: - Idle partial lines
+
+    func ensureIdleTimer() {
+        guard idleTimer == nil else { return }
+        let timer = Timer(loop: loop)
+        timer.start(after: Engine.idleCheckMilliseconds, repeating: Engine.idleCheckMilliseconds) {
+            [weak self] in
+            self?.flushIdleLines()
+        }
+        idleTimer = timer
+    }
+
+    func stopIdleTimerIfUnused() {
+        guard active.isEmpty, let timer = idleTimer else { return }
+        timer.close()
+        idleTimer = nil
+    }
+
+    func flushIdleLines() {
+        let now = Clock.monotonicMilliseconds()
+        for state in active.values where state.child != nil {
+            for stream in [OutputLine.Stream.stdout, .stderr] {
+                guard let last = state.lastInput[stream],
+                    now - last >= Engine.idleFlushMilliseconds
+                else { continue }
+                state.lastInput[stream] = nil
+                deliver(state, state.processor(stream).idleFlush())
+            }
+        }
+    }
+}
+
+/// The engine's bookkeeping for one run in flight.
+final class ActiveRun {
+    let request: RunRequest
+    let run: ValidatedRun
+    let redactor: Redactor
+    let sink: RunSink
+    let stdout: StreamProcessor
+    let stderr: StreamProcessor
+    var cap: OutputCap
+    var info: RunInfo?
+    var child: ChildProcess?
+    var timeoutTimer: Timer?
+    var startedAt: Int64?
+    var endReason: Outcome?
+    var lastInput: [OutputLine.Stream: Int64] = [:]
+
+    init(request: RunRequest, run: ValidatedRun, redactor: Redactor, sink: RunSink) {
+        self.request = request
+        self.run = run
+        self.redactor = redactor
+        self.sink = sink
+        stdout = StreamProcessor(stream: .stdout, redactor: redactor)
+        stderr = StreamProcessor(stream: .stderr, redactor: redactor)
+        cap = OutputCap(
+            maxBytes: Int(run.option(.maxOutputBytes)), maxLines: Int(run.option(.maxOutputLines)))
+    }
+
+    func processor(_ stream: OutputLine.Stream) -> StreamProcessor {
+        stream == .stdout ? stdout : stderr
+    }
+}
+
+extension SecretSet {
+    /// Each secret that could not be registered, by name and reason, never value.
+    var notMaskedWarnings: [JSONValue] {
+        registrations.compactMap { r in
+            r.reason.map {
+                ["secret_not_masked": .string(r.owner.name), "reason": .string($0.rawValue)]
+            }
+        }
+    }
+}

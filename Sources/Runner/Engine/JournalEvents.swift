@@ -1,0 +1,96 @@
+/// The members of the journal events the engine writes, in their fixed order
+/// (docs/journal.md lists them). Every string that came from a request or a
+/// child passes through the run's redactor first.
+extension Engine {
+    /// Longest argument value journaled for a refused request, in bytes: the
+    /// request was not valid, so its values are evidence, not inputs.
+    static let maxRefusedValueBytes = 256
+
+    func startedFields(_ state: ActiveRun) -> JSONObject {
+        let r = state.request
+        let run = state.run
+        var o = JSONObject()
+        o["run"] = .string(r.id)
+        o["action"] = .string(run.action.name)
+        o["pack"] = .string(run.action.pack)
+        o["origin"] = .string(r.origin.rawValue)
+        o["requester"] = .string(state.redactor.redact(r.requester))
+        o["reason"] = .string(state.redactor.redact(r.reason))
+        o["args"] = redactStrings(run.maskedArgsJSON, state.redactor)
+        o["options"] = .object(JSONObject(run.options.map { ($0.name.rawValue, $0.json) }))
+        o["argv"] = .array(run.argv.map { .string(state.redactor.redact($0)) })
+        if !state.redactor.secrets.registrations.isEmpty {
+            o["secrets"] = state.redactor.secrets.json
+        }
+        o["ward_pid"] = .int(Int64(identity.pid))
+        o["ward_start"] = .int(identity.start)
+        return o
+    }
+
+    func finishedFields(_ state: ActiveRun, _ result: RunResult, exit: ExitInfo?) -> JSONObject {
+        var o = JSONObject()
+        o["run"] = .string(result.runID)
+        o["action"] = .string(result.action)
+        o["outcome"] = .string(result.outcome.rawValue)
+        o["exit_code"] = result.exitCode.map { .int(Int64($0)) } ?? .null
+        o["signal"] = result.signal.map { .string($0) } ?? .null
+        o["duration_ms"] = .int(result.durationMilliseconds)
+        o["output"] = result.counts
+        if let exit, exit.descendantsKilled > 0 || exit.pipesForceClosed {
+            o["descendants_killed"] = .int(Int64(exit.descendantsKilled))
+            o["pipes_force_closed"] = .bool(exit.pipesForceClosed)
+        }
+        if let error = result.error { o["error"] = .string(error) }
+        if !result.warnings.isEmpty { o["warnings"] = .array(result.warnings) }
+        return o
+    }
+
+    func refusedFields(_ request: RunRequest, _ refusal: Refusal) -> JSONObject {
+        let action = registry.action(request.action)
+        let redactor = redactor(secrets: [], actionRules: action?.redaction ?? [])
+        var args = JSONObject()
+        for (name, value) in request.args {
+            if action?.arg(name)?.secret == true {
+                args[name] = .string("[REDACTED:arg.\(name)]")
+                continue
+            }
+            var v: JSONValue
+            switch value {
+            case .text(let t): v = .string(t)
+            case .json(let j): v = j
+            }
+            if case .string(let s) = v, s.utf8.count > Engine.maxRefusedValueBytes {
+                v = .string(
+                    String(decoding: s.utf8.prefix(Engine.maxRefusedValueBytes), as: UTF8.self)
+                        + "…")
+            }
+            args[name] = redactStrings(v, redactor)
+        }
+        var o = JSONObject()
+        o["run"] = .string(request.id)
+        o["action"] = .string(redactor.redact(request.action))
+        o["origin"] = .string(request.origin.rawValue)
+        o["requester"] = .string(redactor.redact(request.requester))
+        o["reason"] = .string(redactor.redact(request.reason))
+        o["args"] = .object(args)
+        o["code"] = .string(refusal.code.rawValue)
+        o["message"] = .string(redactor.redact(refusal.message))
+        o["errors"] = .array(
+            refusal.errors.map { e in
+                ["field": .string(e.field), "message": .string(redactor.redact(e.message))]
+            })
+        return o
+    }
+
+    /// `value` with every string inside it redacted.
+    func redactStrings(_ value: JSONValue, _ redactor: Redactor) -> JSONValue {
+        switch value {
+        case .string(let s): return .string(redactor.redact(s))
+        case .array(let a): return .array(a.map { redactStrings($0, redactor) })
+        case .object(let o):
+            return .object(
+                JSONObject(o.members.map { ($0.key, redactStrings($0.value, redactor)) }))
+        default: return value
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Glibc
+import Testing
+
+@testable import Runner
+
+/// Timeouts, descendants and the child's inherited state, through the binary.
+@Suite(.serialized) struct ProcessEndToEndTests {
+    /// Pids printed by the sleeper script's first line: `started PID [child PID]`.
+    func pids(_ doc: JSONValue) -> [Int32] {
+        guard let first = doc.lineTexts.first else { return [] }
+        return first.split(separator: " ").compactMap { Int32($0) }
+    }
+
+    @Test(arguments: ["plain", "grandchild", "setsid", "ignore-term"])
+    func timeoutKillsTheWholeTree(_ mode: String) {
+        let s = Scratch()
+        let (status, doc, out) = s.runJSON("e2e.sleep", ["--arg", "mode=\(mode)"])
+        #expect(status == 5, "\(out.stderr)")
+        #expect(doc["outcome"] == "timed_out")
+        let found = pids(doc)
+        #expect(!found.isEmpty)
+        for pid in found { #expect(!processExists(pid), "pid \(pid) survived (\(mode))") }
+        if mode == "ignore-term" { #expect(doc["signal"] == "KILL") }
+        #expect(s.events.last?["outcome"] == "timed_out")
+    }
+
+    @Test func grandchildHoldingThePipesDoesNotHangTheRun() {
+        let s = Scratch()
+        let (status, doc, _) = s.runJSON(
+            "e2e.sleep", ["--arg", "mode=holder", "--opt", "timeout_s=3"])
+        #expect(status == 0)
+        #expect(doc["outcome"] == "exited")
+        for pid in pids(doc) { #expect(!processExists(pid)) }
+    }
+
+    @Test func childSeesOnlyStdioDefaultSignalsNullStdinAndADeclaredEnvironment() {
+        let s = Scratch()
+        let (status, doc, _) = s.runJSON("e2e.fds")
+        #expect(status == 0)
+        let texts = doc.lineTexts
+        // ls of /proc/self/fd: 0, 1, 2 and ls's own directory descriptor.
+        let fds = texts.prefix { Int($0) != nil }
+        #expect(fds.count == 4)
+        #expect(texts.contains("SigIgn:\t0000000000000000"))
+        #expect(texts.contains("SigBlk:\t0000000000000000"))
+        #expect(!texts.contains { $0.hasPrefix("WARD_") })
+        #expect(texts.contains { $0.hasPrefix("PATH=") })
+    }
+
+    @Test func wardVariablesAndTheAuthKeyNeverReachTheChild() {
+        let s = Scratch()
+        let key = "rt_PLACEHOLDER_0123456789abcdef"
+        let out = s.ward(
+            ["action", "run", "e2e.printf", "--arg", "what=env", "--reason", "t", "--json"],
+            environment: [
+                "PATH=/usr/bin:/bin", "WARD_AUTH_KEY=\(key)",
+                "AWS_SECRET_ACCESS_KEY=PLACEHOLDERPLACEHOLDERPLACEHOLDER",
+                "HTTPS_PROXY=http://proxy.example:3128",
+            ])
+        #expect(out.status == 0)
+        #expect(!out.stdout.contains(key))
+        #expect(!out.stdout.contains("AWS_SECRET"))
+        #expect(!out.stdout.contains("HTTPS_PROXY"))
+        #expect(out.stdout.contains("APP_MODE=env"))
+    }
+}

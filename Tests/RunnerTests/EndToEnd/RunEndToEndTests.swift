@@ -1,0 +1,130 @@
+import Glibc
+import Testing
+
+@testable import Runner
+
+/// The built `ward` binary running real actions from the e2e fixture pack.
+@Suite(.serialized) struct RunEndToEndTests {
+    @Test func validRunPrintsOutputAndJournalsStartedAndFinished() throws {
+        let s = Scratch()
+        let out = s.ward([
+            "action", "run", "e2e.echo", "--arg", "message=hello world", "--reason", "t",
+        ])
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.lines == ["out| hello world"])
+        let events = s.events
+        #expect(events.map { $0["event"]?.stringValue } == ["started", "finished"])
+        #expect(events[0]["argv"] == ["/bin/echo", "hello world"])
+        #expect(events[0]["origin"] == "local")
+        #expect(events[0]["requester"] == .string("uid:\(getuid())"))
+        #expect(events[1]["outcome"] == "exited")
+        #expect(events[1]["exit_code"] == .int(0))
+        #expect(events[1]["run"] == events[0]["run"])
+        #expect(s.ward(["events", "verify"]).status == 0)
+    }
+
+    @Test func jsonResultCarriesLinesCountsAndJournalHead() throws {
+        let s = Scratch()
+        let (status, doc, _) = s.runJSON("e2e.count", ["--arg", "n=3"])
+        #expect(status == 0)
+        #expect(doc.lineTexts == ["1", "2", "3"])
+        #expect(doc["outcome"] == "exited")
+        #expect(doc["journal"]?["seq"] == .int(2))
+        let last = try JSONReader.parse(s.journalLines.last!)
+        #expect(last["seq"] == .int(2))
+        #expect(doc["journal"]?["hash"] == .string(SHA256.hex(Array(s.journalLines.last!.utf8))))
+    }
+
+    @Test func nonZeroExitGivesExitCodeOne() {
+        let s = Scratch()
+        let (status, doc, _) = s.runJSON("e2e.printf", ["--arg", "what=err-no-newline"])
+        #expect(status == 1)
+        #expect(doc["exit_code"] == .int(3))
+        let lines = doc["lines"]?.arrayValue ?? []
+        #expect(lines.count == 1)
+        #expect(lines.first?["stream"] == "stderr")
+        #expect(lines.first?["text"] == "oops")
+    }
+
+    // MARK: Refusals: nothing runs, exit 4, one `refused` event naming each problem.
+
+    @Test(arguments: [
+        (["e2e.nope"], "unknown_action", [String]()),
+        (["e2e.echo"], "invalid_request", ["args.message"]),
+        (
+            ["e2e.echo", "--arg", "message=x", "--arg", "bogus=1"], "invalid_request",
+            ["args.bogus"]
+        ),
+        (["e2e.count", "--arg", "n=1e3"], "invalid_request", ["args.n"]),
+        (["e2e.count", "--arg", "n=0"], "invalid_request", ["args.n"]),
+        (["e2e.region", "--arg", "region=fr"], "invalid_request", ["args.region"]),
+        (
+            ["e2e.region", "--arg", "region=se", "--arg", "host=a;b"], "invalid_request",
+            ["args.host"]
+        ),
+        (["e2e.grep", "--arg", "needle=-f/etc/shadow"], "invalid_request", ["args.needle"]),
+        (
+            ["e2e.echo", "--arg", "message=x", "--opt", "timeout_s=5"], "invalid_request",
+            ["options.timeout_s"]
+        ),
+    ])
+    func refusalIsJournaledAndNothingRuns(_ words: [String], _ code: String, _ fields: [String]) {
+        let s = Scratch()
+        let (status, doc, out) = s.runJSON(words[0], Array(words.dropFirst()))
+        #expect(status == 4, "\(out.stdout)\(out.stderr)")
+        #expect(doc["code"] == .string(code))
+        #expect((doc["errors"]?.arrayValue ?? []).compactMap { $0["field"]?.stringValue } == fields)
+        let events = s.events
+        #expect(events.count == 1)
+        #expect(events.first?["event"] == "refused")
+        #expect(events.first?["code"] == .string(code))
+    }
+
+    @Test func missingReasonIsAUsageError() {
+        let s = Scratch()
+        let out = s.ward(["action", "run", "e2e.echo", "--arg", "message=x"])
+        #expect(out.status == 2)
+        #expect(out.stderr.contains("--reason"))
+        #expect(s.journalLines.isEmpty)
+    }
+
+    @Test func enumValueNoStaysTheString() {
+        let s = Scratch()
+        let (status, doc, _) = s.runJSON("e2e.region", ["--arg", "region=no"])
+        #expect(status == 0)
+        #expect(doc.lineTexts == ["no localhost"])
+    }
+
+    @Test func requestedOptionIsClampedAndTheBoundReported() {
+        let s = Scratch()
+        let (status, doc, _) = s.runJSON(
+            "e2e.count", ["--arg", "n=5", "--opt", "max_output_lines=5000"])
+        #expect(status == 0)
+        #expect(doc["options"]?["max_output_lines"]?["value"] == .int(1000))
+        #expect(doc["options"]?["max_output_lines"]?["requested"] == .int(5000))
+        #expect(doc["options"]?["max_output_lines"]?["clamped_by"] == "max_output_lines_max")
+        #expect(
+            s.events[0]["options"]?["max_output_lines"]?["clamped_by"] == "max_output_lines_max")
+    }
+
+    @Test func outputCapKeepsTheTailAndCountsWhatWasDropped() {
+        let s = Scratch()
+        let (status, doc, _) = s.runJSON(
+            "e2e.count", ["--arg", "n=5000", "--opt", "max_output_lines=10"])
+        #expect(status == 0)
+        let texts = doc.lineTexts
+        #expect(texts.prefix(10) == ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"])
+        #expect(texts.last == "5000")
+        let finished = s.events.last!
+        #expect(finished["output"] != nil)
+    }
+
+    @Test func executableNotFoundFailsToStartClearly() {
+        let s = Scratch()
+        let (status, doc, _) = s.runJSON("e2e.missing")
+        #expect(status == 5)
+        #expect(doc["outcome"] == "failed_to_start")
+        #expect(doc["error"]?.stringValue?.contains("/nonexistent/bin/tool") == true)
+        #expect(s.events.last?["outcome"] == "failed_to_start")
+    }
+}

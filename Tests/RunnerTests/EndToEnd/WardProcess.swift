@@ -1,0 +1,152 @@
+import Glibc
+
+/// What one run of the `ward` binary produced.
+nonisolated struct WardOutput: Sendable {
+    /// The exit status (or 128 + signal).
+    var status: Int32
+    /// Everything written to stdout.
+    var stdout: String
+    /// Everything written to stderr.
+    var stderr: String
+    /// stdout split into lines (without the final empty piece).
+    var lines: [String] {
+        var parts = stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if parts.last == "" { parts.removeLast() }
+        return parts
+    }
+}
+
+/// Runs the built `ward` binary as a real child process, the way a user would.
+nonisolated enum WardProcess {
+    /// The repository root, found from this file's path.
+    static let repoRoot: String = {
+        var parts = String(#filePath).split(separator: "/").map(String.init)
+        while let last = parts.last, last != "Tests" { parts.removeLast() }
+        parts.removeLast()
+        return "/" + parts.joined(separator: "/")
+    }()
+
+    /// The binary under test: `$WARD_BINARY`, else the debug build.
+    static let binary: String = {
+        if let p = getenv("WARD_BINARY") { return String(cString: p) }
+        return repoRoot + "/.build/debug/ward"
+    }()
+
+    /// Runs `ward args...` with `environment` (a clean one by default) and waits.
+    static func run(_ args: [String], environment: [String]? = nil)
+        -> WardOutput
+    {
+        exec([binary] + args, environment: environment)
+    }
+
+    /// Runs any program with an argv array and collects both streams.
+    static func exec(_ argv: [String], environment: [String]? = nil)
+        -> WardOutput
+    {
+        var outPipe: [Int32] = [0, 0]
+        var errPipe: [Int32] = [0, 0]
+        precondition(pipe(&outPipe) == 0 && pipe(&errPipe) == 0)
+        for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        let env =
+            environment ?? [
+                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "LANG=C.UTF-8",
+            ]
+        var cArgv = argv.map { strdup($0) } + [nil]
+        var cEnv = env.map { strdup($0) } + [nil]
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, argv[0], &actions, nil, &cArgv, &cEnv)
+        posix_spawn_file_actions_destroy(&actions)
+        cArgv.forEach { free($0) }
+        cEnv.forEach { free($0) }
+        close(outPipe[1])
+        close(errPipe[1])
+        guard rc == 0 else {
+            close(outPipe[0])
+            close(errPipe[0])
+            return WardOutput(status: 127, stdout: "", stderr: "spawn failed: \(rc)")
+        }
+        let (out, err) = drain(outPipe[0], errPipe[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        return WardOutput(
+            status: code, stdout: String(decoding: out, as: UTF8.self),
+            stderr: String(decoding: err, as: UTF8.self))
+    }
+
+    /// Reads both descriptors to EOF with poll, so neither pipe can fill and block.
+    static func drain(_ a: Int32, _ b: Int32) -> ([UInt8], [UInt8]) {
+        var bufs: [[UInt8]] = [[], []]
+        var fds = [
+            pollfd(fd: a, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: b, events: Int16(POLLIN), revents: 0),
+        ]
+        var open = 2
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while open > 0 {
+            _ = poll(&fds, 2, -1)
+            for i in 0..<2 where fds[i].fd >= 0 && fds[i].revents != 0 {
+                let n = read(fds[i].fd, &chunk, chunk.count)
+                if n > 0 {
+                    bufs[i].append(contentsOf: chunk[0..<n])
+                } else if n == 0 || errno != EINTR {
+                    close(fds[i].fd)
+                    fds[i].fd = -1
+                    open -= 1
+                }
+            }
+        }
+        return (bufs[0], bufs[1])
+    }
+}
+
+/// A scratch folder removed at the end of the test.
+nonisolated final class TempDir: Sendable {
+    /// The folder's absolute path.
+    let path: String
+
+    init() {
+        var template = Array("/tmp/ward-test.XXXXXX".utf8CString)
+        path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+    }
+
+    deinit {
+        _ = WardProcess.exec(["/bin/rm", "-rf", path])
+    }
+
+    /// Writes `text` to `name` under the folder (creating parent folders) with `mode`.
+    @discardableResult
+    func write(_ name: String, _ text: String, mode: mode_t = 0o644) -> String {
+        let full = path + "/" + name
+        let parent = String(full[..<full.lastIndex(of: "/")!])
+        _ = WardProcess.exec(["/bin/mkdir", "-p", parent])
+        let fd = open(full, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        precondition(fd >= 0, "cannot write \(full)")
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        chmod(full, mode)
+        return full
+    }
+
+    /// Reads a file under the folder, or nil when it does not exist.
+    func read(_ name: String) -> String? {
+        let fd = open(path + "/" + name, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = Glibc.read(fd, &chunk, chunk.count)
+            if n <= 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,9 @@
+#!/bin/sh
+# Modes for the timeout tests; each prints its pid line first so tests can find it.
+case "$1" in
+  plain) echo "started $$"; exec sleep 300 ;;
+  grandchild) sleep 300 & echo "started $$ child $!"; wait ;;
+  setsid) setsid sleep 300 & echo "started $$ child $!"; wait ;;
+  ignore-term) trap '' TERM; echo "started $$"; sleep 300 ;;
+  holder) sleep 300 & echo "started $$ child $!"; exit 0 ;;
+esac
