@@ -91,12 +91,12 @@ import Testing
 
     @Test func rotationKeepsTheChainAcrossFiles() {
         let s = Scratch(extraConfig: "")
-        // 64 KiB is the smallest rotation size; each run writes two ~700-byte events.
+        // 64 KiB is the smallest rotation size; each run writes two events of about 500 bytes.
         let cfg = s.dir.read("config.yaml")!.replacingFirst(
             "path: ./journal/events.jsonl",
             with: "path: ./journal/events.jsonl\n  rotate_bytes: 65536")
         s.dir.write("config.yaml", cfg)
-        runs(s, 60)
+        runs(s, 90)
         let listing = WardProcess.exec(["/bin/ls", s.dir.path + "/journal"]).lines
         #expect(listing.contains { $0.hasPrefix("events.0000") })
         let out = s.ward(["events", "verify", "--json"])

@@ -57,10 +57,22 @@ nonisolated enum WardProcess {
                 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                 "LANG=C.UTF-8",
             ]
+        // Test runner threads block and ignore signals; a child must start clean
+        // (a shell waiting for its jobs with SIGCHLD blocked waits forever).
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        defer { posix_spawnattr_destroy(&attr) }
         var cArgv = argv.map { strdup($0) } + [nil]
         var cEnv = env.map { strdup($0) } + [nil]
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], &actions, nil, &cArgv, &cEnv)
+        let rc = posix_spawn(&pid, argv[0], &actions, &attr, &cArgv, &cEnv)
         posix_spawn_file_actions_destroy(&actions)
         cArgv.forEach { free($0) }
         cEnv.forEach { free($0) }
