@@ -25,6 +25,7 @@ build: deps ## Build the release binary at bin/ward (Swift stdlib linked in stat
 	$(SWIFT) build -c release --static-swift-stdlib --product ward
 	@mkdir -p bin
 	cp "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/ward" bin/ward
+	strip bin/ward
 	@echo "built bin/ward"
 
 test: deps ## Build everything and run the unit and end-to-end tests.

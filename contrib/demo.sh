@@ -22,7 +22,12 @@ limits:
 YAML
 
 w() { "$ward" --config "$scratch/config.yaml" --allow-writable "$@"; }
-step() { printf '\n\033[1m== %s\033[0m\n$ ward %s\n' "$1" "${*:2}"; }
+step() {
+  printf '\n\033[1m== %s\033[0m\n$ ward' "$1"
+  shift
+  printf ' %q' "$@"
+  printf '\n'
+}
 
 step "Validate the example packs" pack validate "$here/packs"
 w pack validate "$here/packs" || exit 1
@@ -37,23 +42,25 @@ w action list
 step "A read-only action" action run linux.uptime --reason "demo: how long has the host been up"
 w action run linux.uptime --reason "demo: how long has the host been up"
 
-step "Streaming output, line by line" action run showcase.stream --arg count=5 --stream --reason "demo: streaming"
-w action run showcase.stream --arg count=5 --stream --reason "demo: streaming"
+step "Streaming output, line by line as it is printed" action run showcase.stream --arg lines=5 --stream --reason "demo: streaming"
+w action run showcase.stream --arg lines=5 --stream --reason "demo: streaming"
 
-step "Redaction: a secret argument and tokens in the output" action run showcase.secret --arg token=demo-secret-value-42 --reason "demo: redaction"
+step "Redaction of a secret argument" action run showcase.secret --arg token=demo-secret-value-42 --reason "demo: redaction"
 w action run showcase.secret --arg token=demo-secret-value-42 --reason "demo: redaction"
-w action run showcase.leaky --reason "demo: built-in rules"
 
-step "A refusal: a value that does not match the declared pattern" action run showcase.pattern --arg name='x; rm -rf /' --reason "demo: refusal"
-w action run showcase.pattern --arg name='x; rm -rf /' --reason "demo: refusal"
+step "Redaction by the built-in rules" action run showcase.fake-secrets --reason "demo: built-in rules"
+w action run showcase.fake-secrets --reason "demo: built-in rules"
+
+step "A refusal: a value that does not match the declared pattern" action run showcase.pattern --arg host='x; rm -rf /' --reason "demo: refusal"
+w action run showcase.pattern --arg host='x; rm -rf /' --reason "demo: refusal"
 echo "(exit code $?)"
 
 step "Clamping and a timeout: ask for 999 s, get the action's maximum, and be killed" action run showcase.timeout --opt timeout_s=999 --reason "demo: timeout"
 w action run showcase.timeout --opt timeout_s=999 --reason "demo: timeout"
 echo "(exit code $?)"
 
-step "The journal: newest events" events tail --lines 6
-w events tail --lines 6
+step "The journal: newest events (one hash-chained JSON object per line)" events tail --lines 4
+w events tail --lines 4
 
 step "The journal's hash chain" events verify
 w events verify
