@@ -57,7 +57,7 @@ enum StateCommand {
         let (config, registry) = try globals.loadRegistry()
         let doc = StateDocument.build(
             config: config, registry: registry, version: WardVersion.current,
-            hostname: HostName.current())
+            hostname: Host.name())
         Terminal.out(o.flag("compact") ? JSONWriter.string(doc) : JSONWriter.pretty(doc))
         return .ok
     }
@@ -141,14 +141,5 @@ enum PackValidateCommand {
             }
         }
         return registry == nil ? .failed : .ok
-    }
-}
-
-/// The host's name, for `state`.
-enum HostName {
-    static func current() -> String {
-        var buf = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buf, buf.count - 1) == 0 else { return "unknown" }
-        return String(cString: buf)
     }
 }
