@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # Debian packages ward builds against (headers and pkg-config files).
-DEB_PACKAGES := libuv1-dev libssl-dev libyaml-dev libpcre2-dev libjansson-dev pkg-config
+DEB_PACKAGES := libuv1-dev libssl-dev libyaml-dev libpcre2-dev libjansson-dev libwslay-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
 SOURCES := Sources Tests Package.swift

@@ -27,9 +27,12 @@ let package = Package(
         .systemLibrary(
             name: "CJansson", path: "Sources/CUV/jansson", pkgConfig: "jansson",
             providers: [.apt(["libjansson-dev"])]),
+        // wslay ships no pkg-config file; the module map links it by name.
+        .systemLibrary(
+            name: "CWslay", path: "Sources/CUV/wslay", providers: [.apt(["libwslay-dev"])]),
         .target(
             name: "Runner",
-            dependencies: ["CUV", "COpenSSL", "CYAML", "CPCRE2", "CJansson"],
+            dependencies: ["CUV", "COpenSSL", "CYAML", "CPCRE2", "CJansson", "CWslay"],
             swiftSettings: runnerSettings),
         .executableTarget(
             name: "CLI",
