@@ -107,7 +107,9 @@ final class TerminalSink: RunSink {
             }
             Terminal.out(JSONWriter.pretty(.object(o)))
         } else {
-            Terminal.err("ward: refused: \(refusal.description)")
+            var text = "ward: refused: " + TerminalSink.visible(refusal.message)
+            for e in refusal.errors { text += "\n  " + TerminalSink.visible(e.description) }
+            Terminal.err(text)
         }
     }
 
@@ -135,9 +137,27 @@ final class TerminalSink: RunSink {
         }
     }
 
-    /// One line as printed: `out| text` or `err| text`.
+    /// One line as printed: `out| text` or `err| text`, with control characters
+    /// shown as `\xNN` so a child cannot drive the operator's terminal.
     static func render(_ line: OutputLine) -> String {
-        (line.stream == .stdout ? "out| " : "err| ") + line.text
+        (line.stream == .stdout ? "out| " : "err| ") + visible(line.text)
+    }
+
+    /// `text` with C0 controls (but tab) and DEL written as `\xNN`.
+    static func visible(_ text: String) -> String {
+        guard text.utf8.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) else {
+            return text
+        }
+        var out: [UInt8] = []
+        let digits = Array("0123456789abcdef".utf8)
+        for b in text.utf8 {
+            if (b < 0x20 && b != 0x09) || b == 0x7F {
+                out += Array("\\x".utf8) + [digits[Int(b >> 4)], digits[Int(b & 0x0F)]]
+            } else {
+                out.append(b)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The one-line summary printed to stderr when a run ends.

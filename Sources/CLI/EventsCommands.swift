@@ -28,6 +28,10 @@ enum EventsTailCommand {
         }
         let config = try globals.loadConfig()
         let reader = JournalReader(path: config.journalPath)
+        if !o.flag("follow"), !JournalPresence.exists(config.journalPath) {
+            Terminal.err("ward: no journal yet at \(config.journalPath) (no run has been recorded)")
+            return .ok
+        }
         let print: ([UInt8]) -> Void = { Terminal.out(String(decoding: $0, as: UTF8.self)) }
         do {
             if o.flag("follow") {
@@ -69,6 +73,13 @@ enum EventsVerifyCommand {
             anchor = a
         }
         let config = try globals.loadConfig()
+        if !JournalPresence.exists(config.journalPath) {
+            Terminal.err("ward: no journal yet at \(config.journalPath): nothing to verify")
+            if o.flag("json") {
+                Terminal.out(JSONWriter.pretty(["ok": true, "files_checked": 0, "lines_checked": 0]))
+            }
+            return .ok
+        }
         let report: VerifyReport
         do {
             report = try JournalVerifier.verify(path: config.journalPath, anchor: anchor)
@@ -83,5 +94,14 @@ enum EventsVerifyCommand {
             Terminal.out(text)
         }
         return report.ok ? .ok : .failed
+    }
+}
+
+/// Whether a journal has been started at a path (its active file or any rotated one).
+enum JournalPresence {
+    static func exists(_ path: String) -> Bool {
+        var st = stat()
+        if stat(path, &st) == 0 { return true }
+        return !((try? JournalSet(path: path).rotatedFiles()) ?? []).isEmpty
     }
 }

@@ -70,7 +70,7 @@ enum Help {
         Validates the arguments against the action's schema, clamps the options into the
         action's bounds, journals the attempt, runs the child with an argv array (no shell),
         redacts its output and journals the outcome. Values are typed by the schema:
-        integers as -?[0-9]+, booleans as true or false.
+        integers as -?(0|[1-9][0-9]*), booleans as true or false.
 
         Options:
           --reason TEXT       Why the action is run (required; journaled).

@@ -45,7 +45,7 @@ public final class Runtime {
                     "run abandoned by a ward process that died", [("run.id", event.run.run)])
             }
         } catch {
-            throw RuntimeError(description: "journal \(config.journalPath): \(error)")
+            throw RuntimeError(description: "journal: \(error)")
         }
         self.journal = JournalQueue(store: store, work: WorkQueue(loop: loop))
         self.engine = Engine(

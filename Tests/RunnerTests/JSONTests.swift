@@ -62,7 +62,10 @@ import Testing
         #expect(bytes.withUnsafeBytes { p.firstMatch(in: $0, from: 0) } == .match(11..<19))
     }
 
-    @Test(arguments: ["a\\nb", "x\\r", "\\R", "a\nb", "\\x0a", "\\x{0A}"])
+    @Test(arguments: [
+        "a\\nb", "x\\r", "\\R", "a\nb", "\\x0a", "\\x{0A}", "\\cJ", "\\012", "\\o{12}",
+        "\\N{U+000A}",
+    ])
     func detectsMultilinePatterns(_ source: String) {
         #expect(Pattern.needsMultilineInput(source))
     }

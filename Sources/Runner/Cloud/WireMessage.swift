@@ -6,9 +6,6 @@ nonisolated public enum WireProtocol {
     public static let subprotocol = "ward.v1"
     /// Largest message either side may send, in bytes (docs/wire-protocol.md).
     public static let maxMessageBytes = 1 << 20
-    /// Longest run id accepted: long enough for a UUID with a prefix, short
-    /// enough that ids stay readable in logs and bounded in the journal.
-    public static let maxRunIDLength = 128
 }
 
 /// A message the control plane sent, decoded and checked.
@@ -134,12 +131,7 @@ public enum WireDecoder {
         guard let id = o["run"]?.stringValue else {
             return .failure(invalid(type, "member \"run\" must be a string"))
         }
-        let allowed = id.utf8.allSatisfy { b in
-            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
-                || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: ":")
-                || b == UInt8(ascii: "-")
-        }
-        guard !id.isEmpty, id.utf8.count <= WireProtocol.maxRunIDLength, allowed else {
+        guard Validator.isValidRunID(id) else {
             return .failure(
                 invalid(type, "member \"run\" must be 1 to 128 of [A-Za-z0-9._:-]"))
         }

@@ -47,10 +47,27 @@ extension Engine {
 
     func refusedFields(_ request: RunRequest, _ refusal: Refusal) -> JSONObject {
         let action = registry.action(request.action)
-        let redactor = redactor(secrets: [], actionRules: action?.redaction ?? [])
+        // A refused request's secret values are still secrets: register every value
+        // given for a declared secret argument, whatever else was wrong with it, so
+        // the reason and the messages cannot carry them into the journal.
+        let secrets: [(name: String, value: String)] = request.args.compactMap { arg in
+            guard action?.arg(arg.name)?.secret == true else { return nil }
+            switch arg.value {
+            case .text(let t): return (arg.name, t)
+            case .json(.string(let s)): return (arg.name, s)
+            case .json(let j): return (arg.name, JSONWriter.string(j))
+            }
+        }
+        let redactor = redactor(secrets: secrets, actionRules: action?.redaction ?? [])
         var args = JSONObject()
         for (name, value) in request.args {
-            if action?.arg(name)?.secret == true {
+            guard let spec = action?.arg(name) else {
+                // An undeclared argument has no schema to say whether its value is
+                // secret (a mistyped name for a token, say), so only its name is kept.
+                args[name] = .string("[REDACTED:undeclared]")
+                continue
+            }
+            if spec.secret {
                 args[name] = .string("[REDACTED:arg.\(name)]")
                 continue
             }
@@ -67,8 +84,12 @@ extension Engine {
             args[name] = redactStrings(v, redactor)
         }
         var o = JSONObject()
-        o["run"] = .string(request.id)
-        o["action"] = .string(redactor.redact(request.action))
+        // An id that failed validation may be anything (huge, full of controls):
+        // journal a bounded, visible stand-in instead.
+        o["run"] = .string(
+            Validator.isValidRunID(request.id) ? request.id : "[invalid run id]")
+        o["action"] = .string(
+            redactor.redact(String(decoding: request.action.utf8.prefix(128), as: UTF8.self)))
         o["origin"] = .string(request.origin.rawValue)
         o["requester"] = .string(redactor.redact(request.requester))
         o["reason"] = .string(redactor.redact(request.reason))

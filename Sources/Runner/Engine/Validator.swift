@@ -72,12 +72,17 @@ public struct Validator {
         ValidatedRun, Refusal
     > {
         guard let action = registry.action(request.action) else {
-            return .failure(
-                Refusal(
-                    .unknownAction,
-                    "action \"\(request.action)\" is not declared by any loaded pack"))
+            var message = "action \"\(request.action)\" is not declared by any loaded pack"
+            let near = Validator.similarNames(to: request.action, in: registry)
+            if !near.isEmpty { message += " (did you mean \(near.joined(separator: ", "))?)" }
+            return .failure(Refusal(.unknownAction, message))
         }
         var errors: [FieldError] = []
+        if !Validator.isValidRunID(request.id) {
+            errors.append(
+                FieldError(
+                    "run", "a run id is 1 to \(Validator.maxRunIDLength) of [A-Za-z0-9._:-]"))
+        }
 
         let reason = request.reason.trimmingSpaces
         if reason.isEmpty {
@@ -154,6 +159,11 @@ public struct Validator {
                 return fail("expected a string, got \(raw.typeName)")
             }
             if s.utf8.contains(0) { return fail("contains a NUL byte, which no argv can carry") }
+            if s.utf8.contains(where: Validator.isControl) {
+                return fail(
+                    "contains a control character (line break, escape, ...); ward refuses them"
+                        + " so a value cannot forge log lines or terminal output")
+            }
             if s.utf8.count > maxLength {
                 return fail("longer than max_length \(maxLength) bytes (\(s.utf8.count))")
             }
@@ -188,6 +198,7 @@ public struct Validator {
             case .json(.bool(let b)): return .success(.boolean(b))
             case .text("true"): return .success(.boolean(true))
             case .text("false"): return .success(.boolean(false))
+            case .text(let t): return fail("expected true or false, got \(shown(t))")
             default: return fail("expected true or false, got \(raw.typeName)")
             }
         }
@@ -217,7 +228,14 @@ public struct Validator {
             default: value = nil
             }
             guard let value else {
-                errors.append(FieldError(field, "expected an integer, got \(raw.typeName)"))
+                let got: String
+                if case .text(let t) = raw {
+                    got = "\"\(t.utf8.count > 64 ? String(t.prefix(64)) + "…" : t)\""
+                } else {
+                    got = raw.typeName
+                }
+                errors.append(
+                    FieldError(field, "expected an integer within 64 bits, got \(got)"))
                 continue
             }
             if asked[option] != nil { errors.append(FieldError(field, "given more than once")) }
@@ -249,13 +267,44 @@ public struct Validator {
         return nil
     }
 
-    /// Parses `-?(0|[1-9][0-9]*)` within Int64; anything else is nil.
+    /// Longest run id, as on the wire: ids stay readable and journal lines bounded.
+    public static let maxRunIDLength = 128
+
+    /// Whether `id` is 1 to 128 of `[A-Za-z0-9._:-]`, the form every face uses.
+    public static func isValidRunID(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= maxRunIDLength
+            && id.utf8.allSatisfy { b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+                    || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: ":")
+                    || b == UInt8(ascii: "-")
+            }
+    }
+
+    /// C0 controls other than tab, and DEL.
+    static func isControl(_ b: UInt8) -> Bool {
+        (b < 0x20 && b != 0x09) || b == 0x7F
+    }
+
+    /// Declared names that share the request's first segment or contain it, for a
+    /// helpful refusal; at most three.
+    static func similarNames(to name: String, in registry: Registry) -> [String] {
+        guard !name.isEmpty else { return [] }
+        let head = name.split(separator: ".").first.map(String.init) ?? name
+        return registry.actions.map(\.name).filter { candidate in
+            candidate.hasPrefix(name) || name.hasPrefix(candidate)
+                || (candidate.hasPrefix(head + ".")
+                    && candidate.split(separator: ".").last?.hasPrefix(
+                        String(name.split(separator: ".").last ?? "")) == true)
+        }.prefix(3).map { $0 }
+    }
+
+    /// Parses `-?(0|[1-9][0-9]*)` within Int64 (no `-0`); anything else is nil.
     public static func parseInteger(_ text: String) -> Int64? {
         let b = Array(text.utf8)
         var i = 0
         if i < b.count, b[i] == UInt8(ascii: "-") { i += 1 }
         guard i < b.count else { return nil }
-        if b[i] == UInt8(ascii: "0") && b.count != i + 1 { return nil }
+        if b[i] == UInt8(ascii: "0") && (b.count != i + 1 || i == 1) { return nil }
         guard b[i...].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
         return Int64(text)
     }
