@@ -76,7 +76,8 @@ enum EventsVerifyCommand {
         if !JournalPresence.exists(config.journalPath) {
             Terminal.err("ward: no journal yet at \(config.journalPath): nothing to verify")
             if o.flag("json") {
-                Terminal.out(JSONWriter.pretty(["ok": true, "files_checked": 0, "lines_checked": 0]))
+                Terminal.out(
+                    JSONWriter.pretty(["ok": true, "files_checked": 0, "lines_checked": 0]))
             }
             return .ok
         }

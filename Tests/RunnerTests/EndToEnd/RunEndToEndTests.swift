@@ -127,4 +127,45 @@ import Testing
         #expect(doc["error"]?.stringValue?.contains("/nonexistent/bin/tool") == true)
         #expect(s.events.last?["outcome"] == "failed_to_start")
     }
+
+    @Test func refusedRequestNeverJournalsASecretOrAnUndeclaredValue() {
+        let s = Scratch()
+        let secret = "Hunter2Secret-value"
+        let out = s.ward([
+            "action", "run", "e2e.secret", "--arg", "token=\(secret)", "--arg",
+            "tokn=\(secret)x", "--reason", "token is \(secret)",
+        ])
+        #expect(out.status == 4)
+        #expect(!s.allJournalText.contains("Hunter2"))
+        #expect(s.events.first?["args"]?["tokn"] == "[REDACTED:undeclared]")
+        #expect(s.events.first?["reason"] == "token is [REDACTED:arg.token]")
+    }
+
+    @Test func controlCharactersInAValueAreRefused() {
+        let s = Scratch()
+        let (status, doc, _) = s.runJSON("e2e.echo", ["--arg", "message=a\u{1B}[31mred"])
+        #expect(status == 4)
+        #expect(doc["errors"]?.arrayValue?.first?["field"] == "args.message")
+    }
+
+    @Test func invalidRunIdIsRefusedAndNotJournaledVerbatim() {
+        let s = Scratch()
+        let id = String(repeating: "x", count: 200)
+        let (status, _, _) = s.runJSON("e2e.echo", ["--arg", "message=a", "--run-id", id])
+        #expect(status == 4)
+        #expect(s.events.first?["run"] == "[invalid run id]")
+    }
+
+    @Test func unknownActionSuggestsNearNames() {
+        let s = Scratch()
+        let out = s.ward(["action", "run", "e2e.ech", "--reason", "t"])
+        #expect(out.status == 4)
+        #expect(out.stderr.contains("did you mean e2e.echo"))
+    }
+
+    @Test func verifyAndTailOnAFreshHostSucceedWithANote() {
+        let s = Scratch()
+        #expect(s.ward(["events", "verify"]).status == 0)
+        #expect(s.ward(["events", "tail"]).status == 0)
+    }
 }
