@@ -47,10 +47,17 @@ public final class Runtime {
         } catch {
             throw RuntimeError(description: "journal: \(error)")
         }
+        let live = LiveRunRecords(journalPath: config.journalPath)
+        for leftover in live.killLeftovers() {
+            logger.warn(
+                "killed processes left by a ward process that died",
+                [("run.id", leftover.run), ("processes", String(leftover.killed))])
+        }
         self.journal = JournalQueue(store: store, work: WorkQueue(loop: loop))
         self.engine = Engine(
             loop: loop, registry: registry, settings: Engine.Settings(config: config),
             journal: journal, rules: rules, authKey: authKey, logger: logger)
+        engine.liveRecords = live
     }
 
     /// `WARD_AUTH_KEY`, accepted for development and registered for redaction.

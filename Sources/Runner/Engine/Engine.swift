@@ -40,6 +40,8 @@ public final class Engine {
     let identity: ProcessIdentity
     var active: [String: ActiveRun] = [:]
     var idleTimer: Timer?
+    /// Where each running child is recorded for a successor ward, when set.
+    public var liveRecords: LiveRunRecords?
 
     /// An engine over `registry` writing to `journal`.
     public init(
@@ -155,7 +157,9 @@ public final class Engine {
                     guard let self, let state else { return }
                     self.finish(state, exit: exit, spawnError: nil)
                 })
-            state.child = try ChildProcess(loop: loop, spec: spec, handlers: handlers)
+            let child = try ChildProcess(loop: loop, spec: spec, handlers: handlers)
+            state.child = child
+            liveRecords?.record(runID: state.request.id, child: child.pid, owner: identity)
         } catch {
             state.sink.runStarted(info)
             finish(state, exit: nil, spawnError: state.redactor.redact("\(error)"))
@@ -225,6 +229,7 @@ public final class Engine {
                     "journal write failed", [("run.id", result.runID), ("error", "\(error)")])
             }
             active[state.request.id] = nil
+            if state.child != nil { liveRecords?.remove(runID: state.request.id) }
             state.child = nil
             logger.info(
                 "run finished",

@@ -63,4 +63,32 @@ import Testing
         #expect(!out.stdout.contains("HTTPS_PROXY"))
         #expect(out.stdout.contains("APP_MODE=env"))
     }
+
+    @Test func childOfAKilledWardIsKilledByTheNextWard() throws {
+        let s = Scratch()
+        let out = s.dir.path + "/stream.txt"
+        let w = "\(WardProcess.binary) --config \(s.config)"
+        let script = """
+            \(w) action run e2e.sleep --arg mode=grandchild --opt timeout_s=3 --stream \
+              --reason t > \(out) 2>&1 &
+            ward=$!
+            for i in 1 2 3 4 5 6 7 8 9 10; do grep -q started \(out) && break; sleep 0.2; done
+            kill -KILL $ward
+            wait $ward
+            """
+        _ = WardProcess.exec(["/bin/sh", "-c", script])
+        let line = s.dir.read("stream.txt")?.split(separator: "\n").first { $0.contains("started") }
+        let pids = (line ?? "").split(separator: " ").compactMap { Int32($0) }
+        #expect(pids.count == 2)
+        #expect(pids.allSatisfy(processExists))
+        // Any later ward start on the same journal stops what the dead one left.
+        _ = s.ward(["action", "run", "e2e.echo", "--arg", "message=x", "--reason", "t"])
+        var gone = false
+        for _ in 0..<50 where !gone {
+            gone = !pids.contains(where: processExists)
+            if !gone { usleep(100_000) }
+        }
+        #expect(gone, "processes \(pids) survived their ward")
+        #expect(s.events.contains { $0["event"] == "abandoned" })
+    }
 }
