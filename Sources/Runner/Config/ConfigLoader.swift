@@ -17,6 +17,7 @@ enum ConfigLoader {
         ("limits", readLimits),
         ("redaction", readRedaction),
         ("log", readLog),
+        ("control_plane", readControlPlane),
     ]
 
     /// Loads `path`; see `RunnerConfig.load`.
@@ -93,6 +94,57 @@ enum ConfigLoader {
             d.error(folder.location, "\(KeyPath.index("packs", i)): a folder cannot be empty")
         }
         config.packDirectories = folders.map { FileSystem.absolute($0.text, base: base) }
+    }
+
+    private static func readControlPlane(
+        _ node: YAMLNode, _ base: String, _ config: inout RunnerConfig, _ d: inout Diagnostics
+    ) {
+        let integers: [(String, IntegerSetting, WritableKeyPath<ControlPlaneConfig, Int64>)] = [
+            ("heartbeat_ms", ControlPlaneLimits.heartbeat, \.heartbeatMilliseconds),
+            ("backoff_base_ms", ControlPlaneLimits.backoffBase, \.backoffBaseMilliseconds),
+            ("backoff_cap_ms", ControlPlaneLimits.backoffCap, \.backoffCapMilliseconds),
+            ("backoff_reset_ms", ControlPlaneLimits.backoffReset, \.backoffResetMilliseconds),
+            ("connect_timeout_ms", ControlPlaneLimits.connectTimeout, \.connectTimeoutMilliseconds),
+            ("drain_grace_ms", ControlPlaneLimits.drainGrace, \.drainGraceMilliseconds),
+        ]
+        let keys =
+            ["url", "ca_file", "pinned_ca_file", "key_file", "allow_plaintext_loopback", "proxy"]
+            + integers.map(\.0)
+        guard let fields = Fields(node, path: "control_plane", allowed: keys, into: &d) else {
+            return
+        }
+        guard let url = fields.string("url", required: true, into: &d) else { return }
+        var cp = ControlPlaneConfig(url: url)
+        if !(url.hasPrefix("wss://") || url.hasPrefix("ws://")) {
+            d.error(fields["url"]!.location, "control_plane.url: must start with wss:// (or ws://)")
+        }
+        for key in ["ca_file", "pinned_ca_file", "key_file"] {
+            guard let value = fields.string(key, into: &d) else { continue }
+            let absolute = FileSystem.absolute(value, base: base)
+            switch key {
+            case "ca_file": cp.caFile = absolute
+            case "pinned_ca_file": cp.pinnedCAFile = absolute
+            default: cp.keyFile = absolute
+            }
+        }
+        if cp.caFile != nil && cp.pinnedCAFile != nil {
+            d.error(
+                fields["pinned_ca_file"]!.location,
+                "control_plane: give ca_file or pinned_ca_file, not both")
+        }
+        if let v = fields.boolean("allow_plaintext_loopback", into: &d) {
+            cp.allowPlaintextLoopback = v
+        }
+        if let p = fields.string("proxy", into: &d) { cp.proxy = p }
+        for (key, setting, path) in integers {
+            if let v = bounded(fields, key, setting, &d) { cp[keyPath: path] = v }
+        }
+        if cp.backoffBaseMilliseconds > cp.backoffCapMilliseconds {
+            d.error(
+                fields["backoff_base_ms"]?.location ?? fields["url"]!.location,
+                "control_plane.backoff_base_ms: above backoff_cap_ms")
+        }
+        config.controlPlane = cp
     }
 
     private static func readJournal(

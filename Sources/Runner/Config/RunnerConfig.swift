@@ -29,6 +29,8 @@ public struct RunnerConfig {
     public var logLevel: LogLevel
     /// The shape of log lines.
     public var logFormat: LogFormat
+    /// How to reach the control plane; nil when the config has no such section.
+    public var controlPlane: ControlPlaneConfig?
     /// Absolute path of the file this was loaded from; nil for built-in defaults.
     public var path: String?
     /// Warnings from loading (for example files allowed by `--allow-writable`).
