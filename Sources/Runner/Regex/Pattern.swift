@@ -145,6 +145,15 @@ public final class Pattern {
                 {
                     return true
                 }
+                // \cJ and \cM (control escapes), \012 and \015 (octal), \o{12},
+                // and \N{U+000A} style code points.
+                let spelled = String(decoding: bytes[(i + 1)...].prefix(10), as: UTF8.self)
+                    .uppercased()
+                let forms = [
+                    "CJ", "CM", "012", "015", "O{12}", "O{15}", "O{012}", "O{015}", "N{U+A}",
+                    "N{U+D}", "N{U+0A}", "N{U+0D}", "N{U+000A}", "N{U+000D}",
+                ]
+                if forms.contains(where: { spelled.hasPrefix($0) }) { return true }
                 if next == UInt8(ascii: "x") {
                     let rest = String(decoding: bytes[(i + 2)...].prefix(4), as: UTF8.self)
                         .lowercased()
