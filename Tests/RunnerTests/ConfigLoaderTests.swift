@@ -81,8 +81,8 @@ private func problems(_ name: String) -> [String] {
         let ceiling = "limits.ceilings"
         #expect(
             problems("errors.yaml") == [
-                "errors.yaml:18:1: error: unknown key \"control_plane\"; expected one of runner,"
-                    + " packs, journal, limits, redaction, log",
+                "errors.yaml:18:1: error: unknown key \"telemetry\"; expected one of runner,"
+                    + " packs, journal, limits, redaction, log, control_plane",
                 "errors.yaml:4:3: error: runner: unknown key \"name\"; expected one of id, labels",
                 "errors.yaml:2:7: error: runner.id: \"bad id!\" is not a valid runner id"
                     + " (letters, digits, dots, underscores and hyphens, 1 to 64 characters)",
