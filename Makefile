@@ -2,13 +2,20 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# Debian packages ward builds against (headers and pkg-config files).
-DEB_PACKAGES := libuv1-dev libssl-dev libyaml-dev libpcre2-dev libjansson-dev libwslay-dev pkg-config
+# Debian packages ward builds against (headers and pkg-config files), and
+# python3-venv for `make venv`.
+DEB_PACKAGES := libuv1-dev libssl-dev libyaml-dev libpcre2-dev libjansson-dev libwslay-dev pkg-config \
+  python3-venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
 SOURCES := Sources Tests Package.swift
+PYTHON ?= python3
+VENV := .venv
+VENV_REQUIREMENTS := contrib/requirements-test.txt
+# Touched after a successful install: pip runs again only when the requirements change.
+VENV_STAMP := $(VENV)/.requirements-installed
 
-.PHONY: help deps build test lint demo clean
+.PHONY: help deps build test lint demo venv clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -40,6 +47,14 @@ lint: ## Check formatting and that no shipped target imports Foundation.
 
 demo: build ## Validate the example packs, print state, run actions, show and verify the journal.
 	contrib/demo.sh bin/ward
+
+venv: $(VENV_STAMP) ## Create .venv with the Python test tools (contrib/requirements-test.txt).
+
+# Debian's Python refuses a system-wide pip install, so everything goes in the venv.
+$(VENV_STAMP): $(VENV_REQUIREMENTS) | deps
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(VENV_REQUIREMENTS)
+	@touch $@
 
 clean: ## Remove build outputs.
 	rm -rf .build bin
