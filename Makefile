@@ -35,9 +35,10 @@ build: deps ## Build the release binary at bin/ward (Swift stdlib linked in stat
 	strip bin/ward
 	@echo "built bin/ward"
 
-test: deps ## Build everything and run the unit and end-to-end tests.
+test: deps venv ## Build everything; run the Swift tests, then the development control plane's.
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest
+	$(VENV)/bin/pytest contrib/devcp/tests -q
 
 lint: ## Check formatting and that no shipped target imports Foundation.
 	$(SWIFT) format lint --strict -r $(SOURCES)
