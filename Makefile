@@ -36,6 +36,9 @@ build: deps ## Build the release binary at bin/ward (Swift stdlib linked in stat
 	@echo "built bin/ward"
 
 test: deps venv ## Build everything; run the Swift tests, then the development control plane's.
+	@# The file-trust tests chown fixtures and expect root-owned files, as on a host.
+	@if [ "$$(id -u)" != 0 ]; then echo "make test runs as root (file-trust tests need it):" \
+	  'sudo env "PATH=$$PATH" make test'; exit 1; fi
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest
 	$(VENV)/bin/pytest contrib/devcp/tests -q

@@ -1,0 +1,80 @@
+import Glibc
+import Testing
+
+@testable import Runner
+
+/// The command line itself: help on every command, usage errors, exit codes.
+@Suite struct CLIEndToEndTests {
+    @Test(arguments: [
+        (["--help"], "Usage: ward [GLOBAL OPTIONS]"),
+        (["help"], "Usage: ward [GLOBAL OPTIONS]"),
+        (["pack", "validate", "--help"], "Usage: ward pack validate"),
+        (["state", "--help"], "Usage: ward state"),
+        (["action", "run", "--help"], "Usage: ward action run"),
+        (["action", "list", "--help"], "Usage: ward action list"),
+        (["events", "tail", "--help"], "Usage: ward events tail"),
+        (["events", "verify", "--help"], "Usage: ward events verify"),
+        (["version", "--help"], "Usage: ward version"),
+        (["help", "action", "run"], "Usage: ward action run"),
+        (["action", "--help"], "Usage: ward action"),
+    ])
+    func everyCommandHasHelp(_ words: [String], _ expected: String) {
+        let out = WardProcess.run(words)
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout.contains(expected))
+    }
+
+    @Test(arguments: [
+        ["frobnicate"], ["--bogus"], ["action"], ["action", "launch"], ["pack", "validate"],
+        ["events", "tail", "--lines", "many"], ["events", "verify", "--anchor", "12"],
+        ["action", "run", "x", "--reason"], ["action", "run", "x", "--reason", "r", "--arg", "novalue"],
+        ["action", "run", "--reason", "r"], ["state", "extra"], ["--log-level", "loud", "version"],
+    ])
+    func usageErrorsExitTwoWithAMessage(_ words: [String]) {
+        let s = Scratch()
+        let out = WardProcess.run(["--config", s.config] + words)
+        #expect(out.status == 2, "\(words) gave \(out.status): \(out.stderr)")
+        #expect(out.stderr.hasPrefix("ward"))
+    }
+
+    @Test func versionPrintsTheVersion() throws {
+        #expect(WardProcess.run(["version"]).stdout == "ward \(WardVersion.current)\n")
+        let doc = try JSONReader.parse(WardProcess.run(["version", "--json"]).stdout)
+        #expect(doc["version"] == .string(WardVersion.current))
+    }
+
+    @Test func missingConfigIsAConfigError() {
+        let out = WardProcess.run(["--config", "/nonexistent/ward.yaml", "state"])
+        #expect(out.status == 3)
+        #expect(out.stderr.contains("/nonexistent/ward.yaml"))
+    }
+
+    @Test func brokenPackIsAConfigErrorListingEveryProblem() {
+        let s = Scratch()
+        s.dir.write(
+            "packs/bad/pack.yaml",
+            "pack: bad\nversion: \"1\"\ndescription: d\nactions:\n  bad.a:\n    exec: [x]\n    bogus: 1\n")
+        let cfg = s.dir.path + "/bad.yaml"
+        s.dir.write("bad.yaml", "packs: [\"\(s.dir.path)/packs\"]\n")
+        let out = WardProcess.run(["--config", cfg, "state"])
+        #expect(out.status == 3)
+        #expect(out.stderr.contains("pack.yaml:"))
+        #expect(out.stderr.contains("bogus"))
+        #expect(WardProcess.run(["pack", "validate", s.dir.path + "/packs"]).status == 1)
+    }
+
+    @Test func stateIsTheAdvertisedDocument() throws {
+        let s = Scratch()
+        let doc = try JSONReader.parse(s.ward(["state", "--compact"]).stdout)
+        #expect(doc["runner"]?["id"] == "e2e-runner")
+        let names = (doc["actions"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
+        #expect(names.contains("e2e.echo"))
+        #expect(names == names.sorted())
+    }
+
+    @Test func examplePacksValidate() {
+        let out = WardProcess.run(["pack", "validate", WardProcess.repoRoot + "/packs"])
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout.contains("ok: linux-core"))
+    }
+}
