@@ -27,7 +27,8 @@ import Testing
     @Test(arguments: [
         ["frobnicate"], ["--bogus"], ["action"], ["action", "launch"], ["pack", "validate"],
         ["events", "tail", "--lines", "many"], ["events", "verify", "--anchor", "12"],
-        ["action", "run", "x", "--reason"], ["action", "run", "x", "--reason", "r", "--arg", "novalue"],
+        ["action", "run", "x", "--reason"],
+        ["action", "run", "x", "--reason", "r", "--arg", "novalue"],
         ["action", "run", "--reason", "r"], ["state", "extra"], ["--log-level", "loud", "version"],
     ])
     func usageErrorsExitTwoWithAMessage(_ words: [String]) {
@@ -53,7 +54,8 @@ import Testing
         let s = Scratch()
         s.dir.write(
             "packs/bad/pack.yaml",
-            "pack: bad\nversion: \"1\"\ndescription: d\nactions:\n  bad.a:\n    exec: [x]\n    bogus: 1\n")
+            "pack: bad\nversion: \"1\"\ndescription: d\nactions:\n  bad.a:\n    exec: [x]\n    bogus: 1\n"
+        )
         let cfg = s.dir.path + "/bad.yaml"
         s.dir.write("bad.yaml", "packs: [\"\(s.dir.path)/packs\"]\n")
         let out = WardProcess.run(["--config", cfg, "state"])
