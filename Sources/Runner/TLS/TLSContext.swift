@@ -83,10 +83,10 @@ public final class TLSContext {
         }
         OpenSSLErrorQueue.clear()
         guard certificates.count == 1 else {
-            let count = certificates.count
+            let count = certificates.isEmpty ? "no certificate" : "\(certificates.count) certificates"
             throw TLSError(
                 stage: .configuration, call: "PEM_read_bio_X509",
-                summary: "\(what) \"\(path)\": the file holds \(count) certificates, "
+                summary: "\(what) \"\(path)\": the file holds \(count), "
                     + "and a pinned CA file must hold exactly one",
                 reasons: [], verifyResult: nil)
         }
