@@ -80,11 +80,14 @@ import Testing
     }
 
     @Test func echoesBytesOverIPv4Loopback() throws {
-        #expect(try Self.echo("hello over tcp", host: "127.0.0.1", address: Self.v4) == "hello over tcp")
+        #expect(
+            try Self.echo("hello over tcp", host: "127.0.0.1", address: Self.v4) == "hello over tcp"
+        )
     }
 
     @Test func echoesBytesOverIPv6Loopback() throws {
-        #expect(try Self.echo("hello over ipv6", host: "::1", address: Self.v6) == "hello over ipv6")
+        #expect(
+            try Self.echo("hello over ipv6", host: "::1", address: Self.v6) == "hello over ipv6")
     }
 
     @Test func refusedConnectNamesHostPortAndAddress() throws {

@@ -72,7 +72,9 @@ import Testing
             var index = 0
             while offset < total {
                 let count = min(sizes[index % sizes.count], total - offset)
-                stream.write(Array(sent[offset..<offset + count])) { seen.value.writeResults.append($0) }
+                stream.write(Array(sent[offset..<offset + count])) {
+                    seen.value.writeResults.append($0)
+                }
                 offset += count
                 index += 1
             }
@@ -220,6 +222,61 @@ import Testing
         #expect(seen.writeResults == [.closed])
         _ = peer.finish()
     }
+
+    @Test func peerThatDoesNotReadBacksUpTheQueueWithinBounds() throws {
+        let peer = Self.tlsPeer("tls-stall", ["--slow"])
+        let block = [UInt8](repeating: 0x6C, count: 1024 * 1024)
+        var queued = 0
+        var sessionOutput = 0
+        var socketQueue = 0
+        let seen = try Self.run(host: "localhost", port: peer.port, tls: Self.testCA()) {
+            stream, seen in
+            for _ in 0..<12 { stream.write(block) { seen.value.writeResults.append($0) } }
+            // Past the hard limit: refused at once, nothing queued.
+            stream.write(
+                [UInt8](repeating: 0, count: SecureStream.maximumQueuedBytes)
+            ) { seen.value.writeResults.append($0) }
+            let timer = Timer(loop: stream.loop)
+            timer.start(after: 300) {
+                queued = stream.queuedBytes
+                sessionOutput = stream.session?.pendingOutput ?? -1
+                socketQueue = stream.tcp?.queuedBytes ?? -1
+                stream.close()
+                timer.close()
+            }
+        }
+        // Most bytes wait as plaintext; what is already encrypted is bounded.
+        #expect(queued > 8 * 1024 * 1024)
+        #expect(sessionOutput <= TLSSession.bufferSize)
+        #expect(socketQueue < SecureStream.socketHighWater + TLSSession.bufferSize)
+        #expect(seen.writeResults.first == .queueFull(limit: SecureStream.maximumQueuedBytes))
+        // The close gives up after its grace and fails what never went out.
+        #expect(seen.writeResults.count == 13)
+        #expect(seen.writeResults.last == .closed)
+    }
+
+    @Test func pausedStreamDeliversNothingUntilResumed() throws {
+        let peer = Self.tlsPeer("tls-echo")
+        var whilePaused: Int?
+        let seen = try Self.run(host: "localhost", port: peer.port, tls: Self.testCA()) {
+            stream, seen in
+            stream.pause()
+            stream.write(Array("held back".utf8))
+            stream.onBytes = { bytes in
+                seen.value.bytes += bytes
+                if seen.value.bytes.count == 9 { stream.close() }
+            }
+            let timer = Timer(loop: stream.loop)
+            timer.start(after: 200) {
+                whilePaused = seen.value.bytes.count
+                stream.resume()
+                timer.close()
+            }
+        }
+        #expect(whilePaused == 0)
+        #expect(String(decoding: seen.bytes, as: UTF8.self) == "held back")
+        _ = peer.finish()
+    }
 }
 
 /// A mutable box, so callbacks can fill in what a test checks afterwards.
@@ -227,6 +284,7 @@ final class Box<Value> {
     /// The value.
     var value: Value
 
+    /// A box holding `value`.
     init(_ value: Value) {
         self.value = value
     }

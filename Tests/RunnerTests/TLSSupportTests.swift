@@ -105,7 +105,9 @@ nonisolated final class Peer {
 
     /// The `event` lines read so far.
     var events: [String] {
-        text.split(separator: "\n").filter { $0.hasPrefix("event ") }.map { String($0.dropFirst(6)) }
+        text.split(separator: "\n").filter { $0.hasPrefix("event ") }.map {
+            String($0.dropFirst(6))
+        }
     }
 
     /// Reads what is there, waiting up to `patience`; false at EOF or timeout.
@@ -142,7 +144,9 @@ enum NetTest {
         watchdog.unref()
         loop.run()
         watchdog.close()
-        #expect(!expired, "the loop was still busy after \(loopLimit) ms", sourceLocation: sourceLocation)
+        #expect(
+            !expired, "the loop was still busy after \(loopLimit) ms",
+            sourceLocation: sourceLocation)
     }
 
     /// A TCP port on 127.0.0.1 that nothing listens on: bound, then closed.

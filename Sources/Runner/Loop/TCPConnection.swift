@@ -321,6 +321,7 @@ struct ConnectPlan {
     /// The caller's completion.
     let completion: (Result<Void, TCPConnectError>) -> Void
 
+    /// A plan to try `remaining` in order, each bounded by `timer`.
     init(
         host: String, port: UInt16, remaining: [NetworkAddress], timer: Timer,
         completion: @escaping (Result<Void, TCPConnectError>) -> Void
@@ -341,6 +342,7 @@ final class PendingWrite {
     /// Called from the write callback.
     let completion: ((UVError?) -> Void)?
 
+    /// Copies `source` for libuv to write from.
     init(copying source: UnsafeRawBufferPointer, completion: ((UVError?) -> Void)?) {
         bytes = .allocate(byteCount: source.count, alignment: 1)
         bytes.copyMemory(from: source)
@@ -357,6 +359,7 @@ final class ShutdownRequest {
     /// Called from the shutdown callback.
     let completion: ((UVError?) -> Void)?
 
+    /// Holds `completion` until the shutdown callback.
     init(_ completion: ((UVError?) -> Void)?) {
         self.completion = completion
     }

@@ -16,7 +16,9 @@ nonisolated public struct ProxyURLError: Error, Equatable, Sendable, CustomStrin
 
 /// An HTTP proxy to tunnel through with CONNECT. Its description never shows
 /// the credentials, and neither does any error made from it.
-nonisolated public struct ProxyTarget: Equatable, Sendable, CustomStringConvertible {
+nonisolated public struct ProxyTarget: Equatable, Sendable, CustomStringConvertible,
+    CustomReflectable
+{
     /// The port assumed when the URL names none: the HTTP default.
     public static let defaultPort: UInt16 = 80
 
@@ -61,7 +63,8 @@ nonisolated public struct ProxyTarget: Equatable, Sendable, CustomStringConverti
             rest = rest[rest.index(after: at)...]
             let parts = info.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
             guard let decodedUser = ProxyText.percentDecoded(String(parts[0])),
-                let decodedPassword = ProxyText.percentDecoded(parts.count > 1 ? String(parts[1]) : "")
+                let decodedPassword = ProxyText.percentDecoded(
+                    parts.count > 1 ? String(parts[1]) : "")
             else { throw invalid("the user info has a bad percent escape") }
             user = decodedUser
             password = decodedPassword
@@ -103,6 +106,12 @@ nonisolated public struct ProxyTarget: Equatable, Sendable, CustomStringConverti
         NetworkAddress(literal: host)?.endpoint(port: port) ?? "\(host):\(port)"
     }
 
+    /// A mirror without the credentials, so `dump` and debuggers cannot
+    /// show them either.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["host": host, "port": port, "hasCredentials": hasCredentials])
+    }
+
     /// The `Proxy-Authorization` value (`Basic base64(user:password)`, RFC
     /// 7617), when there are credentials.
     var authorization: String? {
@@ -110,6 +119,7 @@ nonisolated public struct ProxyTarget: Equatable, Sendable, CustomStringConverti
         return "Basic " + Base64.encode(Array("\(credentials.user):\(credentials.password)".utf8))
     }
 
+    /// Same host, port and credentials (compared, never shown).
     public static func == (a: ProxyTarget, b: ProxyTarget) -> Bool {
         a.host == b.host && a.port == b.port && a.credentials?.user == b.credentials?.user
             && a.credentials?.password == b.credentials?.password

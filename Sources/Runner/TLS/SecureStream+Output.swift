@@ -168,7 +168,9 @@ extension SecureStream {
             completion?(nil)
         }
         guard phase != .closed else { return }
-        if session?.inputBacklog ?? 0 > 0 {
+        // Decryption may have stopped for want of output space (or have a
+        // record to answer); `drive` resumes it, then pumps the writes.
+        if session != nil {
             drive()
         } else {
             pump()
@@ -184,6 +186,7 @@ final class OutgoingWrite {
     /// Called once the ciphertext for these bytes left.
     let completion: ((SecureStreamError?) -> Void)?
 
+    /// Copies `source` to a fixed address.
     init(copying source: UnsafeRawBufferPointer, completion: ((SecureStreamError?) -> Void)?) {
         bytes = .allocate(byteCount: source.count, alignment: 1)
         bytes.copyMemory(from: source)
@@ -270,6 +273,7 @@ final class SharedBuffer {
     /// The bytes.
     nonisolated(unsafe) let bytes: UnsafeMutableRawBufferPointer
 
+    /// An uninitialised buffer of `count` bytes.
     init(count: Int) {
         bytes = .allocate(byteCount: count, alignment: 16)
     }

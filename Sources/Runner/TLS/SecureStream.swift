@@ -5,17 +5,20 @@
 ///
 /// Contract, all on the loop thread:
 /// - `open` returns the stream at once and calls its completion exactly
-///   once: with the stream when bytes can flow, or with the error. There is
-///   no overall timeout: the caller arms a `Timer` and calls `close()`,
-///   which makes the completion report `.cancelled`.
+///   once, from a later callback: with the stream when bytes can flow, or
+///   with the error. (Only a lookup libuv refuses to even queue fails before
+///   `open` returns.) There is no overall timeout: the caller arms a
+///   `Timer` and calls `close()`, which makes the completion report
+///   `.cancelled`.
 /// - Once open, `onBytes` gets plaintext (valid only during the call) and
 ///   `onEnd` is called once: `.closed` for a clean end (close_notify, or FIN
 ///   on plain TCP), `.truncated` when TLS ended without close_notify (treat
 ///   as abnormal), `.failed` on an error, after which the stream has closed
 ///   itself. After `.closed` or `.truncated`, call `close()`.
-/// - `write` queues bytes in order through one queue; its completion runs
-///   once they are handed to the kernel, or with the error. `queuedBytes`
-///   is what the caller's high and low water marks compare against.
+/// - `write` (only once open) queues bytes in order through one queue; its
+///   completion runs once they are handed to the kernel, or with the error.
+///   `queuedBytes` is what the caller's high and low water marks compare
+///   against.
 /// - `close()` is graceful: queued writes go out, then close_notify, then
 ///   FIN, then the socket closes when the peer ends too or after
 ///   `closeGrace`. No callback but the close completion runs after it.
@@ -34,7 +37,20 @@ public final class SecureStream {
 
     /// Where the stream is in its life.
     enum Phase: Equatable {
-        case resolving, connecting, proxying, handshaking, open, closing, closed
+        /// Looking up the host (or the proxy's host).
+        case resolving
+        /// Trying the addresses.
+        case connecting
+        /// Waiting for the proxy's answer to CONNECT.
+        case proxying
+        /// The TLS handshake is running.
+        case handshaking
+        /// Bytes flow both ways.
+        case open
+        /// A graceful close is flushing, sending close_notify and FIN.
+        case closing
+        /// Everything is closed; nothing more happens.
+        case closed
     }
 
     /// Most bytes `write` accepts while earlier ones are still queued. The
@@ -152,13 +168,17 @@ public final class SecureStream {
 
     /// Closes gracefully (see the type's contract); before the stream has
     /// opened, cancels it. `completion` runs once the socket is closed.
-    /// Calling it again only adds nothing.
+    /// Calling it again changes nothing but adds its completion.
     public func close(completion: (() -> Void)? = nil) {
         switch phase {
         case .closed:
             completion?()
         case .closing:
-            if closeCompletion == nil { closeCompletion = completion }
+            let earlier = closeCompletion
+            closeCompletion = {
+                earlier?()
+                completion?()
+            }
         case .resolving, .connecting, .proxying, .handshaking:
             closeCompletion = completion
             let opened = openCompletion
@@ -177,113 +197,16 @@ public final class SecureStream {
         }
     }
 
-    // MARK: Opening
-
-    /// Looks up the host to dial (the proxy's, when there is one).
-    private func start() {
-        let dialHost = proxy?.host ?? host
-        if let literal = NetworkAddress(literal: dialHost) {
-            connect([literal])
-            return
-        }
-        resolver = Resolver.resolve(loop: loop, host: dialHost) { [self] result in
-            resolver = nil
-            switch result {
-            case .success(let addresses): connect(addresses)
-            case .failure(let error): fail(.resolve(error))
-            }
-        }
-    }
-
-    /// Connects to the first address that accepts.
-    private func connect(_ addresses: [NetworkAddress]) {
-        guard phase == .resolving else { return }
-        phase = .connecting
-        let connection = TCPConnection(loop: loop, attemptTimeout: attemptTimeout)
-        tcp = connection
-        connection.connect(
-            host: proxy?.host ?? host, addresses: addresses, port: proxy?.port ?? port
-        ) { [self] result in
-            switch result {
-            case .success: connected()
-            case .failure(let error): fail(.connect(error))
-            }
-        }
-    }
-
-    /// TCP is up: ask the proxy for a tunnel, or start TLS.
-    private func connected() {
-        guard let tcp else { return }
-        tcp.onBytes = { [self] bytes in received(bytes) }
-        tcp.onEnd = { [self] end in socketEnded(end) }
-        guard let proxy else {
-            startSecurity(leftover: [])
-            return
-        }
-        phase = .proxying
-        proxyParser = HTTPConnectProxy.ResponseParser(sentCredentials: proxy.hasCredentials)
-        tcp.write(HTTPConnectProxy.request(host: host, port: port, proxy: proxy)) { [self] error in
-            if let error, phase == .proxying { fail(.io(host: proxy.host, port: proxy.port, error)) }
-        }
-    }
-
-    /// The proxy's answer, as it arrives.
-    private func proxyAnswered(_ bytes: UnsafeRawBufferPointer) {
-        guard var parser = proxyParser, let proxy else { return }
-        do {
-            let step = try parser.feed(bytes)
-            proxyParser = parser
-            if case .established(let leftover) = step {
-                proxyParser = nil
-                startSecurity(leftover: leftover)
-            }
-        } catch {
-            fail(.proxy(ProxyError(proxy: proxy.description, target: target, kind: error)))
-        }
-    }
-
-    /// Starts the TLS handshake over the connection (or tunnel), or opens
-    /// right away for plain TCP. `leftover` came after the proxy's answer.
-    private func startSecurity(leftover: [UInt8]) {
-        guard let tlsContext else {
-            phase = .open
-            succeedOpen()
-            if phase == .open && !leftover.isEmpty {
-                leftover.withUnsafeBytes { onBytes?($0) }
-            }
-            return
-        }
-        do {
-            session = try TLSSession(context: tlsContext, host: host)
-        } catch {
-            fail(.tls(host: host, port: port, error))
-            return
-        }
-        phase = .handshaking
-        leftover.withUnsafeBytes { session?.receive($0) }
-        drive()
-    }
-
-    /// Hands the open stream to the caller.
-    func succeedOpen() {
-        let opened = openCompletion
-        openCompletion = nil
-        opened?(.success(self))
-    }
-
-    /// `host:port` as the proxy is asked for it.
-    var target: String { HTTPConnectProxy.authority(host: host, port: port) }
-
     // MARK: Reading
 
     /// Bytes from the socket.
-    private func received(_ bytes: UnsafeRawBufferPointer) {
+    func received(_ bytes: UnsafeRawBufferPointer) {
         switch phase {
         case .proxying:
             proxyAnswered(bytes)
         case .handshaking, .open, .closing:
             if let session {
-                session.receive(bytes)
+                session.feed(bytes)
                 drive()
             } else if phase == .open {
                 onBytes?(bytes)
@@ -323,7 +246,7 @@ public final class SecureStream {
     }
 
     /// The socket's reading ended.
-    private func socketEnded(_ end: TCPConnection.End) {
+    func socketEnded(_ end: TCPConnection.End) {
         peerEnded = true
         if case .failed(let error) = end {
             if phase == .closing {

@@ -77,13 +77,15 @@ public final class TLSContext {
         // else left in the queue means a damaged certificate.
         let lastError = ERR_peek_last_error()
         let cleanEnd =
-            ERR_GET_LIB(lastError) == ERR_LIB_PEM && ERR_GET_REASON(lastError) == PEM_R_NO_START_LINE
+            ERR_GET_LIB(lastError) == ERR_LIB_PEM
+            && ERR_GET_REASON(lastError) == PEM_R_NO_START_LINE
         if !certificates.isEmpty && !cleanEnd {
             throw fileError(what, path, "PEM_read_bio_X509")
         }
         OpenSSLErrorQueue.clear()
         guard certificates.count == 1 else {
-            let count = certificates.isEmpty ? "no certificate" : "\(certificates.count) certificates"
+            let count =
+                certificates.isEmpty ? "no certificate" : "\(certificates.count) certificates"
             throw TLSError(
                 stage: .configuration, call: "PEM_read_bio_X509",
                 summary: "\(what) \"\(path)\": the file holds \(count), "

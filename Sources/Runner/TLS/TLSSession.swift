@@ -133,7 +133,7 @@ public final class TLSSession {
     public var inputBacklog: Int { inbox.count - inboxConsumed }
 
     /// Takes received ciphertext; `process` consumes it.
-    public func receive(_ bytes: UnsafeRawBufferPointer) {
+    public func feed(_ bytes: UnsafeRawBufferPointer) {
         if inboxConsumed == inbox.count {
             inbox.removeAll(keepingCapacity: true)
             inboxConsumed = 0
@@ -275,7 +275,8 @@ public final class TLSSession {
             }
             let error = TLSError.drained(.handshake, call: "SSL_do_handshake")
             return TLSError(
-                stage: .handshake, call: error.call, summary: "TLS handshake failed: \(error.summary)",
+                stage: .handshake, call: error.call,
+                summary: "TLS handshake failed: \(error.summary)",
                 reasons: error.reasons, verifyResult: nil)
         }
         return TLSError.drained(stage, call: call)

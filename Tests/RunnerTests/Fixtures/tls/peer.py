@@ -10,6 +10,7 @@ and exits. A watchdog ends the process if a test never connects.
   tls-echo CERT KEY              TLS echo; at the client's close_notify, unwrap()
   tls-close CERT KEY             send "bye", then close_notify (unwrap)
   tls-truncate CERT KEY          send "bye", then close TCP without close_notify
+  tls-stall CERT KEY             finish the handshake, then never read
   proxy                          HTTP CONNECT proxy (asyncio)
 
 Options: --host H (default 127.0.0.1), --slow (small receive buffer, slow
@@ -29,6 +30,7 @@ import time
 import warnings
 
 WATCHDOG_SECONDS = 60
+STALL_SECONDS = 10
 
 
 def event(text):
@@ -112,6 +114,8 @@ def serve_tls(args):
             event("unwrap ok")
         except (ssl.SSLError, OSError) as error:
             event("unwrap failed: %s" % error)
+    elif args.mode == "tls-stall":
+        time.sleep(STALL_SECONDS)
     elif args.mode == "tls-truncate":
         conn.sendall(b"bye")
         # SSLSocket.shutdown drops the TLS layer first: no close_notify.
