@@ -277,6 +277,28 @@ import Testing
         #expect(String(decoding: seen.bytes, as: UTF8.self) == "held back")
         _ = peer.finish()
     }
+
+    @Test func closedStreamIsFreed() throws {
+        let peer = Self.tlsPeer("tls-echo")
+        let loop = try EventLoop()
+        weak var weakStream: SecureStream?
+        do {
+            let stream = SecureStream.open(
+                loop: loop, host: "localhost", port: peer.port, tls: try Self.testCA(), proxy: nil
+            ) { result in
+                if case .success(let stream) = result {
+                    stream.onBytes = { _ in stream.close() }
+                    stream.write(Array("x".utf8))
+                }
+            }
+            weakStream = stream
+        }
+        #expect(weakStream != nil)
+        NetTest.run(loop)
+        LoopTests.closeClean(loop)
+        #expect(weakStream == nil)
+        #expect(peer.finish().contains("unwrap ok"))
+    }
 }
 
 /// A mutable box, so callbacks can fill in what a test checks afterwards.
