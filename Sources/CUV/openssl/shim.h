@@ -21,4 +21,10 @@ static inline size_t copenssl_bio_pending(BIO *bio) {
     return BIO_ctrl_pending(bio);
 }
 
+/* SSL_OP_NO_RENEGOTIATION is built from the SSL_OP_BIT macro. A client that
+ * refuses renegotiation has no handshake hiding inside SSL_read/SSL_write. */
+static inline void copenssl_ctx_refuse_renegotiation(SSL_CTX *ctx) {
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+}
+
 #endif
