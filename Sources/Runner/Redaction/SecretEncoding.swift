@@ -142,22 +142,7 @@ nonisolated enum SecretEncoding {
 
     /// Standard padded base64.
     static func base64(_ bytes: [UInt8]) -> [UInt8] {
-        let alphabet = Array(
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        var out: [UInt8] = []
-        var i = 0
-        while i < bytes.count {
-            let b0 = UInt32(bytes[i])
-            let b1 = i + 1 < bytes.count ? UInt32(bytes[i + 1]) : 0
-            let b2 = i + 2 < bytes.count ? UInt32(bytes[i + 2]) : 0
-            let triple = b0 << 16 | b1 << 8 | b2
-            out.append(alphabet[Int(triple >> 18 & 0x3F)])
-            out.append(alphabet[Int(triple >> 12 & 0x3F)])
-            out.append(i + 1 < bytes.count ? alphabet[Int(triple >> 6 & 0x3F)] : UInt8(ascii: "="))
-            out.append(i + 2 < bytes.count ? alphabet[Int(triple & 0x3F)] : UInt8(ascii: "="))
-            i += 3
-        }
-        return out
+        Array(Base64.encode(bytes).utf8)
     }
 
     /// True for bytes that can belong to a base64 or base64url run, padding included.

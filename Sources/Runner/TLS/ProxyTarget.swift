@@ -136,16 +136,6 @@ nonisolated public struct ProxyTarget: Equatable, Sendable, CustomStringConverti
     }
 }
 
-/// Base64 through OpenSSL, for the one header that needs it.
-nonisolated enum Base64 {
-    /// `bytes` in standard base64 with padding.
-    static func encode(_ bytes: [UInt8]) -> String {
-        var out = [UInt8](repeating: 0, count: 4 * ((bytes.count + 2) / 3) + 1)
-        let n = EVP_EncodeBlock(&out, bytes, Int32(bytes.count))
-        return String(decoding: out.prefix(Int(n)), as: UTF8.self)
-    }
-}
-
 /// Small text helpers of the proxy settings, kept out of `String`'s namespace.
 nonisolated enum ProxyText {
     /// `text` with `%XX` escapes decoded; nil for a bad escape or bytes that
