@@ -21,7 +21,7 @@ public final class Runtime {
     /// Opens the journal (repairing a torn tail and closing out abandoned runs)
     /// and builds the engine over `registry`.
     public init(config: RunnerConfig, registry: Registry, logger: Logger) throws(RuntimeError) {
-        let authKey = Runtime.developmentAuthKey()
+        let authKey = Runtime.authKey(config)
         let rules = RedactionRuleSet(extra: config.redactionRules)
         // From here on nothing ward logs can carry the auth key or a built-in secret.
         var keySet = SecretSet(minimumLength: config.minSecretLength)
@@ -60,10 +60,18 @@ public final class Runtime {
         engine.liveRecords = live
     }
 
-    /// `WARD_AUTH_KEY`, accepted for development and registered for redaction.
-    static func developmentAuthKey() -> String? {
-        guard let v = getenv("WARD_AUTH_KEY"), v.pointee != 0 else { return nil }
-        return String(cString: v)
+    /// The runner key when one can be found (config file, systemd credential,
+    /// `WARD_AUTH_KEY`), registered for redaction in every mode so that no path
+    /// out of ward can carry it; local commands run without one.
+    static func authKey(_ config: RunnerConfig) -> String? {
+        try? AuthKey.load(
+            keyFile: config.controlPlane?.keyFile,
+            environment: Dictionary(
+                ChildEnvironment.current().compactMap { entry -> (String, String)? in
+                    guard let eq = entry.firstIndex(of: "=") else { return nil }
+                    return (String(entry[..<eq]), String(entry[entry.index(after: eq)...]))
+                }, uniquingKeysWith: { first, _ in first })
+        ).value
     }
 
     /// Runs the loop until every submitted run has finished and been journaled.
