@@ -12,36 +12,17 @@ final class PeerProcess {
     private var pending: [UInt8] = []
 
     init?(_ argv: [String]) {
-        var inPipe: [Int32] = [0, 0]
-        var outPipe: [Int32] = [0, 0]
-        guard pipe(&inPipe) == 0, pipe(&outPipe) == 0 else { return nil }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        for fd in inPipe + outPipe { posix_spawn_file_actions_addclose(&actions, fd) }
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK))
-        var cArgv = argv.map { strdup($0) } + [nil]
-        let envText = ["PATH=/usr/bin:/bin", "LANG=C.UTF-8"]
-        var env: [UnsafeMutablePointer<CChar>?] = envText.map { strdup($0) } + [nil]
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, argv[0], &actions, &attr, &cArgv, &env)
-        posix_spawn_file_actions_destroy(&actions)
-        posix_spawnattr_destroy(&attr)
-        cArgv.forEach { free($0) }
-        env.forEach { free($0) }
-        close(inPipe[0])
-        close(outPipe[1])
-        guard rc == 0 else { return nil }
+        let input = TestSpawn.pipePair()
+        let output = TestSpawn.pipePair()
+        let child = TestSpawn.spawn(
+            argv, environment: ["PATH=/usr/bin:/bin", "LANG=C.UTF-8"], stdin: .fd(input.read),
+            stdout: .fd(output.write), stderr: .null)
+        close(input.read)
+        close(output.write)
+        guard let child else { return nil }
         pid = child
-        stdinFD = inPipe[1]
-        stdoutFD = outPipe[0]
+        stdinFD = input.write
+        stdoutFD = output.read
         _ = fcntl(stdoutFD, F_SETFL, fcntl(stdoutFD, F_GETFL) | O_NONBLOCK)
     }
 

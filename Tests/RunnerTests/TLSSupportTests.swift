@@ -42,38 +42,16 @@ nonisolated final class Peer {
     /// Starts `peer.py` with `arguments` and waits for its port.
     init(_ arguments: [String]) {
         _ = TestCerts.dir  // also ignores SIGPIPE for the test process
-        var fds: [Int32] = [0, 0]
-        precondition(pipe(&fds) == 0)
-        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        posix_spawnattr_setsigdefault(&attr, &all)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let fds = TestSpawn.pipePair()
         let script = WardProcess.repoRoot + "/Tests/RunnerTests/Fixtures/tls/peer.py"
         let argv = [Peer.python, "-W", "ignore", "-u", script] + arguments
-        var cArgv = argv.map { strdup($0) } + [nil]
-        let environment: [String] = ["PATH=/usr/bin:/bin", "LANG=C.UTF-8"]
-        var cEnv = environment.map { strdup($0) } + [nil]
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, argv[0], &actions, &attr, &cArgv, &cEnv)
-        posix_spawn_file_actions_destroy(&actions)
-        posix_spawnattr_destroy(&attr)
-        cArgv.forEach { free($0) }
-        cEnv.forEach { free($0) }
-        close(fds[1])
-        precondition(rc == 0, "cannot start \(argv[0]): \(rc)")
+        let spawned = TestSpawn.spawn(
+            argv, environment: ["PATH=/usr/bin:/bin", "LANG=C.UTF-8"], stdin: .null,
+            stdout: .fd(fds.write), stderr: .fd(fds.write))
+        close(fds.write)
+        guard let child = spawned else { preconditionFailure("cannot start \(argv[0])") }
         pid = child
-        output = fds[0]
+        output = fds.read
         while !text.contains("\n") && readMore() {}
         let first = text.split(separator: "\n").first.map(String.init) ?? ""
         precondition(first.hasPrefix("port "), "peer did not start: \(text)")

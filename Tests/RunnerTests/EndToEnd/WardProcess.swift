@@ -43,47 +43,24 @@ nonisolated enum WardProcess {
     static func exec(_ argv: [String], environment: [String]? = nil)
         -> WardOutput
     {
-        var outPipe: [Int32] = [0, 0]
-        var errPipe: [Int32] = [0, 0]
-        precondition(pipe(&outPipe) == 0 && pipe(&errPipe) == 0)
-        for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        let outPipe = TestSpawn.pipePair()
+        let errPipe = TestSpawn.pipePair()
         let env =
             environment ?? [
                 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                 "LANG=C.UTF-8",
             ]
-        // Test runner threads block and ignore signals; a child must start clean
-        // (a shell waiting for its jobs with SIGCHLD blocked waits forever).
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        posix_spawnattr_setsigdefault(&attr, &all)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        defer { posix_spawnattr_destroy(&attr) }
-        var cArgv = argv.map { strdup($0) } + [nil]
-        var cEnv = env.map { strdup($0) } + [nil]
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], &actions, &attr, &cArgv, &cEnv)
-        posix_spawn_file_actions_destroy(&actions)
-        cArgv.forEach { free($0) }
-        cEnv.forEach { free($0) }
-        close(outPipe[1])
-        close(errPipe[1])
-        guard rc == 0 else {
-            close(outPipe[0])
-            close(errPipe[0])
-            return WardOutput(status: 127, stdout: "", stderr: "spawn failed: \(rc)")
+        let spawned = TestSpawn.spawn(
+            argv, environment: env, stdin: .null, stdout: .fd(outPipe.write),
+            stderr: .fd(errPipe.write))
+        close(outPipe.write)
+        close(errPipe.write)
+        guard let pid = spawned else {
+            close(outPipe.read)
+            close(errPipe.read)
+            return WardOutput(status: 127, stdout: "", stderr: "spawn failed: \(argv[0])")
         }
-        let (out, err) = drain(outPipe[0], errPipe[0])
+        let (out, err) = drain(outPipe.read, errPipe.read)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
@@ -115,6 +92,65 @@ nonisolated enum WardProcess {
             }
         }
         return (bufs[0], bufs[1])
+    }
+}
+
+/// Starts test peers and the binary under test the same way: an argv array, an
+/// explicit environment, chosen descriptors for 0-2, and a clean signal state.
+nonisolated enum TestSpawn {
+    /// What a child's standard descriptor is connected to.
+    enum Stdio {
+        /// `/dev/null`.
+        case null
+        /// This descriptor of the test process.
+        case fd(Int32)
+    }
+
+    /// Spawns `argv` with `environment`; nil when posix_spawn fails.
+    static func spawn(
+        _ argv: [String], environment: [String], stdin: Stdio, stdout: Stdio, stderr: Stdio
+    )
+        -> pid_t?
+    {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for (target, stdio) in [(Int32(0), stdin), (1, stdout), (2, stderr)] {
+            switch stdio {
+            case .null:
+                posix_spawn_file_actions_addopen(
+                    &actions, target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0)
+            case .fd(let fd): posix_spawn_file_actions_adddup2(&actions, fd, target)
+            }
+        }
+        // Test runner threads block and ignore signals; a child must start clean
+        // (a shell waiting for its jobs with SIGCHLD blocked waits forever).
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var cArgv = argv.map { strdup($0) } + [nil]
+        var cEnv = environment.map { strdup($0) } + [nil]
+        defer {
+            cArgv.forEach { free($0) }
+            cEnv.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        return posix_spawn(&pid, argv[0], &actions, &attr, &cArgv, &cEnv) == 0 ? pid : nil
+    }
+
+    /// A pipe whose ends are close-on-exec in the test process.
+    static func pipePair() -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [0, 0]
+        precondition(pipe(&fds) == 0)
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return (fds[0], fds[1])
     }
 }
 
