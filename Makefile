@@ -57,7 +57,9 @@ venv: $(VENV_STAMP) ## Create .venv with the Python test tools (contrib/requirem
 # Debian's Python refuses a system-wide pip install, so everything goes in the venv.
 $(VENV_STAMP): $(VENV_REQUIREMENTS) | deps
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(VENV_REQUIREMENTS)
+	@# One retry: a registry hiccup should not fail a whole CI run.
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(VENV_REQUIREMENTS) \
+	  || { sleep 5; $(VENV)/bin/python -m pip install --disable-pip-version-check -r $(VENV_REQUIREMENTS); }
 	@touch $@
 
 clean: ## Remove build outputs.

@@ -108,8 +108,9 @@ enum Help {
 
         Options:
           --anchor SEQ:HASH   Also require event SEQ to have hash HASH (for example the
-                              chain head a control plane recorded): detects deletion of
-                              the newest events.
+                              chain head a control plane recorded). The only way to
+                              detect deletion or an edit of the newest events: the last
+                              line has no successor whose prev could expose it.
           --json              Print the report as JSON.
 
         Exit codes: 0 the chain holds, 1 it does not, 6 the journal cannot be read.

@@ -134,7 +134,8 @@ enum PackValidateCommand {
             if let registry {
                 for p in registry.packs {
                     Terminal.out(
-                        "ok: \(p.name) \(p.version) (\(p.actions.count) actions) \(p.directory)")
+                        "ok: \(p.name) \(p.version) (\(p.actions.count) action\(p.actions.count == 1 ? "" : "s"))"
+                            + " \(p.directory)")
                 }
             } else {
                 Terminal.out("invalid: \(errors) error(s); nothing would be loaded")

@@ -92,7 +92,12 @@ extension Engine {
             redactor.redact(String(decoding: request.action.utf8.prefix(128), as: UTF8.self)))
         o["origin"] = .string(request.origin.rawValue)
         o["requester"] = .string(redactor.redact(request.requester))
-        o["reason"] = .string(redactor.redact(request.reason))
+        // The redactor skips values too short to mask in output; here the exact
+        // value is known and the text is short, so every occurrence goes.
+        let masked = secrets.reduce(request.reason) { text, secret in
+            Engine.replacing(secret.value, in: text, with: "[REDACTED:arg.\(secret.name)]")
+        }
+        o["reason"] = .string(redactor.redact(masked))
         o["args"] = .object(args)
         o["code"] = .string(refusal.code.rawValue)
         o["message"] = .string(redactor.redact(refusal.message))
@@ -113,5 +118,25 @@ extension Engine {
                 JSONObject(o.members.map { ($0.key, redactStrings($0.value, redactor)) }))
         default: return value
         }
+    }
+
+    /// `text` with every occurrence of `needle` replaced; `text` itself when
+    /// `needle` is empty.
+    static func replacing(_ needle: String, in text: String, with marker: String) -> String {
+        let n = Array(needle.utf8)
+        let t = Array(text.utf8)
+        guard !n.isEmpty, t.count >= n.count else { return text }
+        var out: [UInt8] = []
+        var i = 0
+        while i < t.count {
+            if i + n.count <= t.count, t[i..<(i + n.count)].elementsEqual(n) {
+                out.append(contentsOf: marker.utf8)
+                i += n.count
+            } else {
+                out.append(t[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -218,7 +218,11 @@ public struct Validator {
                 continue
             }
             guard action.option(option).declared else {
-                errors.append(FieldError(field, "not declared by action \(action.name)"))
+                errors.append(
+                    FieldError(
+                        field,
+                        "not requestable: the pack of \(action.name) does not declare this option"
+                            + " (it stays at \(action.option(option).defaultValue))"))
                 continue
             }
             let value: Int64?

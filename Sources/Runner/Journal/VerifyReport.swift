@@ -108,13 +108,22 @@ nonisolated public struct VerifyReport: Equatable, Sendable {
         if let problem {
             let place = problem.line > 0 ? "\(problem.file):\(problem.line)" : problem.file
             out = "journal FAILED: \(place): \(problem.kind.rawValue): \(problem.message)\n"
-            out += "  \(linesChecked) lines in \(filesChecked) files verified before it\n"
+            out +=
+                "  \(VerifyReport.count(linesChecked, "line")) before it passed every check,"
+                + " in \(VerifyReport.count(filesChecked, "file"))\n"
         } else {
             let span = firstSeq.map { first in "seq \(first)..\(head?.seq ?? first)" } ?? "empty"
-            out = "journal OK: \(linesChecked) lines in \(filesChecked) files, \(span)\n"
+            out =
+                "journal OK: \(VerifyReport.count(linesChecked, "line")) in"
+                + " \(VerifyReport.count(filesChecked, "file")), \(span)\n"
             if let head { out += "  head \(head.seq):\(head.hash)\n" }
         }
         for note in notes { out += "  note: \(note)\n" }
         return out
+    }
+
+    /// `n` and `noun`, plural when needed: "1 file", "4 lines".
+    static func count(_ n: Int, _ noun: String) -> String {
+        "\(n) \(noun)\(n == 1 ? "" : "s")"
     }
 }

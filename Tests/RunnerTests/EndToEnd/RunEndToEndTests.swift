@@ -141,6 +141,16 @@ import Testing
         #expect(s.events.first?["reason"] == "token is [REDACTED:arg.token]")
     }
 
+    @Test func refusedRequestMasksEvenAShortSecretInTheReason() {
+        let s = Scratch()
+        let out = s.ward([
+            "action", "run", "e2e.secret", "--arg", "token=ab!c", "--reason", "my token is ab!c",
+        ])
+        #expect(out.status == 4)
+        #expect(!s.allJournalText.contains("ab!c"))
+        #expect(s.events.first?["reason"] == "my token is [REDACTED:arg.token]")
+    }
+
     @Test func controlCharactersInAValueAreRefused() {
         let s = Scratch()
         let (status, doc, _) = s.runJSON("e2e.echo", ["--arg", "message=a\u{1B}[31mred"])
