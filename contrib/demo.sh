@@ -22,8 +22,10 @@ limits:
 YAML
 
 w() { "$ward" --config "$scratch/config.yaml" --allow-writable "$@"; }
+# Bold headings on a terminal only, so a captured log stays plain text.
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
 step() {
-  printf '\n\033[1m== %s\033[0m\n$ ward' "$1"
+  printf '\n%s== %s%s\n$ ward' "$bold" "$1" "$plain"
   shift
   printf ' %q' "$@"
   printf '\n'
