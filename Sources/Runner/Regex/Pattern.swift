@@ -13,7 +13,12 @@ nonisolated public struct PatternError: Error, Equatable, Sendable, CustomString
 /// A compiled PCRE2 pattern with match limits, so that a pathological pattern
 /// cannot stall the loop: a match that runs out of budget reports
 /// `limitExceeded` and the caller fails closed.
-public final class Pattern {
+///
+/// Not main-actor isolated, although it is used on the loop thread only: an
+/// isolated method pays a runtime executor check on every call, and matching runs
+/// once per rule per output line (measured with callgrind: 571 M instructions for
+/// 50,000 short lines with it, 413 M without).
+nonisolated public final class Pattern {
     /// How the pattern is applied.
     public enum Mode: Sendable {
         /// The pattern must match the whole subject (argument values): it is
