@@ -157,7 +157,7 @@ public struct EnvironmentSpec {
 }
 
 /// A redaction rule written in a pack or the config.
-public struct RedactionRuleSpec {
+nonisolated public struct RedactionRuleSpec {
     /// Rule id, used in the marker `[REDACTED:id]`.
     public var id: String
     /// The compiled PCRE2 pattern.

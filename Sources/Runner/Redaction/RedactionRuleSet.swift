@@ -1,5 +1,5 @@
 /// One compiled regex redaction rule.
-struct RegexRedactionRule {
+nonisolated struct RegexRedactionRule {
     /// Rule id, shown in `[REDACTED:id]`.
     var id: String
     /// The compiled pattern (search mode).
@@ -10,7 +10,7 @@ struct RegexRedactionRule {
 /// rules, compiled once at start-up and never changed, so that a `Redactor` per
 /// run costs only its literals. Per-stream state (the PEM block) lives in the
 /// stream processor, not here.
-public final class RedactionRuleSet {
+nonisolated public final class RedactionRuleSet {
     /// Ids of the built-in rules, in priority order.
     public static let builtInIDs: [String] =
         [BuiltInRules.privateKeyID] + BuiltInRules.regexRules.map(\.id)

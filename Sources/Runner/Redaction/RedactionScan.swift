@@ -1,5 +1,5 @@
 /// One match of one rule in a scanned buffer, before overlaps are merged.
-struct RedactionMatch {
+nonisolated struct RedactionMatch {
     /// Bytes replaced by the marker.
     var start: Int
     /// End of the replaced bytes.
@@ -18,7 +18,7 @@ struct RedactionMatch {
 
 /// A stretch of a buffer replaced by one marker: overlapping and adjacent
 /// matches merged, named after the rule whose match starts first.
-struct RedactionSpan {
+nonisolated struct RedactionSpan {
     /// First replaced byte.
     var start: Int
     /// End of the replaced bytes.
@@ -32,7 +32,7 @@ struct RedactionSpan {
 /// A stretch of a buffer that a forced split must not cut. An unfinished
 /// private-key block is not one: every byte from its start on is redacted
 /// whichever piece it lands in, and the stream carries the block state.
-struct RedactionExtent {
+nonisolated struct RedactionExtent {
     /// First byte.
     var start: Int
     /// End.
@@ -41,7 +41,7 @@ struct RedactionExtent {
 
 /// Everything the redactor found in one buffer: spans to replace, extents a cut
 /// must respect, and whether a rule ran out of its match budget.
-struct RedactionScan {
+nonisolated struct RedactionScan {
     /// Merged replacement spans, sorted and disjoint.
     var spans: [RedactionSpan] = []
     /// Merged extents of the closed matches, sorted and disjoint.

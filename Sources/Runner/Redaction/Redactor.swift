@@ -2,7 +2,7 @@ import CUV
 
 /// Whether a stream is inside a PEM private-key block; kept per stream by its
 /// owner, because the block spans lines.
-public struct PrivateKeyState: Equatable, Sendable {
+nonisolated public struct PrivateKeyState: Equatable, Sendable {
     /// True between a `BEGIN ... PRIVATE KEY` line and its `END` line.
     public internal(set) var inBlock = false
 
@@ -11,7 +11,7 @@ public struct PrivateKeyState: Equatable, Sendable {
 }
 
 /// One redacted line of bytes.
-public struct RedactedBytes: Equatable, Sendable {
+nonisolated public struct RedactedBytes: Equatable, Sendable {
     /// The line with every match replaced by its marker.
     public var bytes: [UInt8]
     /// Markers written (merged matches count once).
@@ -24,7 +24,7 @@ public struct RedactedBytes: Equatable, Sendable {
 /// run's literal secrets. Every byte and string that leaves ward passes through
 /// it. Matches of every rule are gathered on the original line, merged where they
 /// overlap or touch, and each merged stretch becomes `[REDACTED:<rule-id>]`.
-public final class Redactor {
+nonisolated public final class Redactor {
     /// Longest regex match a forced line split is guaranteed not to cut: JWTs,
     /// bearer tokens and key=value pairs fit in 1 KiB, and every byte of it is
     /// held back before a split, so it must stay small against the 64 KiB cap.

@@ -7,7 +7,7 @@ import Glibc
 /// the last `holdback` bytes stay buffered and the cut moves in front of any
 /// match that would straddle it (case 02). Memory stays below
 /// `lineCap + holdback` bytes whatever the child prints (case 09).
-public final class StreamProcessor {
+nonisolated public final class StreamProcessor {
     /// Longest piece of a line sent as one `OutputLine`: 64 KiB is one full pipe
     /// buffer on Linux, far above any real log line, and keeps every websocket
     /// frame and journal record small; longer lines arrive as `.split` pieces, so
