@@ -145,13 +145,13 @@ final class TerminalSink: RunSink {
 
     /// `text` with C0 controls (but tab) and DEL written as `\xNN`.
     static func visible(_ text: String) -> String {
-        guard text.utf8.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) else {
+        guard text.utf8.contains(where: Validator.isControl) else {
             return text
         }
         var out: [UInt8] = []
         let digits = Array("0123456789abcdef".utf8)
         for b in text.utf8 {
-            if (b < 0x20 && b != 0x09) || b == 0x7F {
+            if Validator.isControl(b) {
                 out += Array("\\x".utf8) + [digits[Int(b >> 4)], digits[Int(b & 0x0F)]]
             } else {
                 out.append(b)

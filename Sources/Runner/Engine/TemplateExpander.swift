@@ -38,7 +38,7 @@ public struct TemplateExpander {
         for template in templates {
             guard let text = expand(template) else { continue }
             if let name = template.wholeArgument, !afterDoubleDash,
-                let spec = action.arg(name), spec.type.name == "string", !spec.allowLeadingDash,
+                let spec = action.arg(name), case .string = spec.type, !spec.allowLeadingDash,
                 text.utf8.first == UInt8(ascii: "-")
             {
                 errors.append(

@@ -284,8 +284,9 @@ public struct Validator {
             }
     }
 
-    /// C0 controls other than tab, and DEL.
-    static func isControl(_ b: UInt8) -> Bool {
+    /// C0 controls other than tab, and DEL: the bytes refused in values and
+    /// escaped on terminals.
+    public static func isControl(_ b: UInt8) -> Bool {
         (b < 0x20 && b != 0x09) || b == 0x7F
     }
 
