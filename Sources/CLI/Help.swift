@@ -10,6 +10,7 @@ enum Help {
           state                  Print the runner's identity, packs and every action's schema (JSON).
           action list            List the declared actions, one line each.
           action run NAME        Run one declared action through the full pipeline.
+          connect                Run as the daemon: dial the control plane, run what it asks.
           events tail            Print the newest journal events.
           events verify          Check the journal's hash chain.
           version                Print ward's version.
@@ -28,6 +29,33 @@ enum Help {
         Exit codes: 0 ok, 1 check failed or action exited non-zero, 2 usage, 3 config or
         packs invalid, 4 run refused, 5 run timed out/cancelled/failed to start,
         6 journal error, 70 internal error.
+        """
+
+    static let connect = """
+        Usage: ward [--config FILE] connect
+
+        The daemon. Dials the control plane named in the config's control_plane section
+        (wss://, TLS 1.2 or newer, server certificate and host name verified), sends the
+        runner's identity, packs, every action's schema and the journal's chain head, then
+        runs each request it receives through the same pipeline as `ward action run`,
+        streaming redacted output back. It never listens on any port. A lost connection is
+        dialled again with exponential backoff and full jitter.
+
+        The runner key comes from control_plane.key_file (mode 0600), else the systemd
+        credential ward-key, else WARD_AUTH_KEY (development). Logs go to stderr, one
+        structured line per event, at the config's log level unless --log-level says
+        otherwise.
+
+        Signals:
+          SIGTERM, SIGINT   Stop taking runs, let running ones finish for
+                            control_plane.drain_grace_ms (then cancel them), send their
+                            results, close the connection with 1001 and exit 0. A second
+                            signal cancels the runs at once.
+          SIGHUP            Reload the packs; if any pack fails to validate, keep the old
+                            set and log why. The new set is advertised.
+
+        Exit codes: 0 stopped on a signal, 2 usage, 3 config, packs, key or TLS settings
+        invalid, 6 journal error, 70 internal error.
         """
 
     static let packValidate = """

@@ -66,11 +66,7 @@ public final class Runtime {
     static func authKey(_ config: RunnerConfig) -> String? {
         try? AuthKey.load(
             keyFile: config.controlPlane?.keyFile,
-            environment: Dictionary(
-                ChildEnvironment.current().compactMap { entry -> (String, String)? in
-                    guard let eq = entry.firstIndex(of: "=") else { return nil }
-                    return (String(entry[..<eq]), String(entry[entry.index(after: eq)...]))
-                }, uniquingKeysWith: { first, _ in first })
+            environment: ChildEnvironment.currentDictionary()
         ).value
     }
 

@@ -80,7 +80,7 @@ subjectKeyIdentifier = hash
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
 extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1
+subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1{extra_names}
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 """
@@ -127,7 +127,7 @@ class State:
     endpoint_file: Path
 
 
-def prepare_state(folder: Path, key_file: Path | None) -> State:
+def prepare_state(folder: Path, key_file: Path | None, cert_ips: list[str] = ()) -> State:
     """Creates what is missing in `folder` (CA, certificate, runner key), reusing the rest."""
     folder = folder.resolve()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -139,13 +139,13 @@ def prepare_state(folder: Path, key_file: Path | None) -> State:
         key_file=key_file.resolve() if key_file else folder / "runner.key",
         endpoint_file=folder / "endpoint.json",
     )
-    ensure_certificates(folder, state)
+    ensure_certificates(folder, state, cert_ips)
     if key_file is None:
         ensure_runner_key(state.key_file)
     return state
 
 
-def ensure_certificates(folder: Path, state: State) -> None:
+def ensure_certificates(folder: Path, state: State, cert_ips: list[str] = ()) -> None:
     """Makes a CA and a server certificate for the loopback names, unless both exist."""
     if not (state.ca_file.exists() and state.ca_key_file.exists()):
         with tempfile.TemporaryDirectory(dir=folder) as work:
@@ -155,7 +155,7 @@ def ensure_certificates(folder: Path, state: State) -> None:
         state.cert_file.unlink(missing_ok=True)
     if not (state.cert_file.exists() and state.cert_key_file.exists()):
         with tempfile.TemporaryDirectory(dir=folder) as work:
-            make_server_certificate(Path(work), state.ca_file, state.ca_key_file)
+            make_server_certificate(Path(work), state.ca_file, state.ca_key_file, cert_ips)
             install(Path(work), folder, ["server.pem", "server.key"])
         note(logging.INFO, "created a server certificate", file=state.cert_file)
 
@@ -170,9 +170,11 @@ def make_ca(work: Path) -> None:
     )
 
 
-def make_server_certificate(work: Path, ca_file: Path, ca_key: Path) -> None:
-    """Writes server.pem and server.key into `work`, signed by the CA."""
-    config = write_openssl_config(work)
+def make_server_certificate(work: Path, ca_file: Path, ca_key: Path,
+                            cert_ips: list[str] = ()) -> None:
+    """Writes server.pem and server.key into `work`, signed by the CA, naming the
+    loopback names and `cert_ips`."""
+    config = write_openssl_config(work, cert_ips)
     request = work / "server.csr"
     openssl(
         "req", "-new", "-config", config, *new_key_arguments(),
@@ -190,10 +192,10 @@ def new_key_arguments() -> list[str]:
     return ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-noenc"]
 
 
-def write_openssl_config(work: Path) -> Path:
+def write_openssl_config(work: Path, cert_ips: list[str] = ()) -> Path:
     """Writes OPENSSL_CONFIG into `work`, so the system's openssl.cnf plays no part."""
     path = work / "openssl.cnf"
-    path.write_text(OPENSSL_CONFIG)
+    path.write_text(OPENSSL_CONFIG.format(extra_names="".join(f", IP:{ip}" for ip in cert_ips)))
     return path
 
 
@@ -495,6 +497,15 @@ def hello_summary(hello: dict) -> dict:
     }
 
 
+def output_summary(message: dict) -> dict:
+    """A run.output without its text: how many lines and text bytes it carried."""
+    lines = message.get("lines") if isinstance(message.get("lines"), list) else []
+    texts = [line.get("text", "") for line in lines if isinstance(line, dict)]
+    return {"type": "run.output", "run": message.get("run"), "frame": message.get("frame"),
+            "lines": len(texts), "text_bytes": sum(len(t.encode()) for t in texts),
+            "last_seq": lines[-1].get("seq") if lines and isinstance(lines[-1], dict) else None}
+
+
 def sent_fields(text: str) -> dict:
     """Event fields for a sent message: parsed when it is JSON, else the raw text."""
     try:
@@ -641,6 +652,9 @@ class ControlPlane:
         message, fields = parse_message(text)
         if message is not None and message.get("type") == "hello" and not self.options.verbose:
             fields = {"message": hello_summary(message)}
+        elif (message is not None and message.get("type") == "run.output"
+              and self.options.summarize_output):
+            fields = {"message": output_summary(message)}
         emit("received", **fields)
         if message is None:
             return
@@ -856,6 +870,10 @@ def parse_options(argv: list[str] | None) -> argparse.Namespace:
                         help="drop the connection after N run.output messages, once")
     parser.add_argument("--slow-reader", action="store_true",
                         help="stop reading from each connection after its hello")
+    parser.add_argument("--cert-ip", action="append", default=[], metavar="ADDR",
+                        help="also name ADDR in the server certificate (when it is made)")
+    parser.add_argument("--summarize-output", action="store_true",
+                        help="print each run.output as counts, not its lines")
     parser.add_argument("--max-message", type=positive_int, default=MAX_MESSAGE_BYTES,
                         metavar="BYTES", help="largest message taken; larger closes with 1009")
     options = parser.parse_args(argv)
@@ -896,7 +914,7 @@ def main(argv: list[str] | None = None) -> int:
         note(logging.ERROR, "script refused", error=repr(str(error)))
         return EXIT_USAGE
     try:
-        state = prepare_state(options.state_dir, options.key_file)
+        state = prepare_state(options.state_dir, options.key_file, options.cert_ip)
         key = read_runner_key(state.key_file)
         asyncio.run(serve_until_stopped(options, state, key, script, new_run_id))
     except (SetupError, OSError, ssl.SSLError) as error:

@@ -9,7 +9,8 @@ public enum WireEncoder {
 
     /// The `hello` sent at the start of every connection.
     public static func hello(
-        session: String, state: JSONValue, head: JournalHead?, inFlight: [String]
+        session: String, state: JSONValue, head: JournalHead?, inFlight: [String],
+        unacknowledged: [String] = []
     ) -> JSONValue {
         var o = JSONObject()
         o["type"] = "hello"
@@ -18,6 +19,7 @@ public enum WireEncoder {
         o["runner"] = state["runner"] ?? .null
         o["journal"] = journal(head)
         o["in_flight"] = .array(inFlight.map { .string($0) })
+        o["unacknowledged"] = .array(unacknowledged.map { .string($0) })
         o["state"] = state
         return .object(o)
     }

@@ -115,9 +115,6 @@ enum ConfigLoader {
         }
         guard let url = fields.string("url", required: true, into: &d) else { return }
         var cp = ControlPlaneConfig(url: url)
-        if !(url.hasPrefix("wss://") || url.hasPrefix("ws://")) {
-            d.error(fields["url"]!.location, "control_plane.url: must start with wss:// (or ws://)")
-        }
         for key in ["ca_file", "pinned_ca_file", "key_file"] {
             guard let value = fields.string(key, into: &d) else { continue }
             let absolute = FileSystem.absolute(value, base: base)
@@ -136,6 +133,9 @@ enum ConfigLoader {
             cp.allowPlaintextLoopback = v
         }
         if let p = fields.string("proxy", into: &d) { cp.proxy = p }
+        if case .failure(let problem) = cp.endpoint {
+            d.error(fields["url"]!.location, "control_plane.url: \(problem.message)")
+        }
         for (key, setting, path) in integers {
             if let v = bounded(fields, key, setting, &d) { cp[keyPath: path] = v }
         }

@@ -26,6 +26,11 @@ public struct ControlPlaneConfig: Equatable, Sendable {
     /// On SIGTERM, how long running actions may go on before they are killed.
     public var drainGraceMilliseconds: Int64 = ControlPlaneLimits.drainGrace.defaultValue
 
+    /// `url` parsed and checked against `allowPlaintextLoopback`.
+    public var endpoint: Result<ControlPlaneEndpoint, ConfigProblem> {
+        ControlPlaneEndpoint.parse(url, allowPlaintextLoopback: allowPlaintextLoopback)
+    }
+
     /// A config for `url` with every other setting at its default.
     public init(url: String) {
         self.url = url

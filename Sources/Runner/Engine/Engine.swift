@@ -42,6 +42,20 @@ public final class Engine {
     var idleTimer: Timer?
     /// Where each running child is recorded for a successor ward, when set.
     public var liveRecords: LiveRunRecords?
+    /// False once the process is shutting down: every new request is refused
+    /// with `shutting_down` (and journaled).
+    public var acceptingRuns = true
+    /// While true, no child's pipes are read (a child that fills its pipe
+    /// blocks in write): the daemon's backpressure when its link is slow.
+    /// Runs started meanwhile start paused.
+    public var outputPaused = false {
+        didSet {
+            guard outputPaused != oldValue else { return }
+            for state in active.values {
+                if outputPaused { state.child?.pauseOutput() } else { state.child?.resumeOutput() }
+            }
+        }
+    }
 
     /// An engine over `registry` writing to `journal`.
     public init(
@@ -77,6 +91,10 @@ public final class Engine {
 
     /// Validates, journals and starts `request`; every outcome reaches `sink`.
     public func submit(_ request: RunRequest, sink: RunSink) {
+        guard acceptingRuns else {
+            refuse(request, Refusal(.shuttingDown, "ward is shutting down"), sink: sink)
+            return
+        }
         let validator = Validator(minSecretLength: settings.minSecretLength)
         let run: ValidatedRun
         switch validator.validate(request, in: registry) {
@@ -159,6 +177,7 @@ public final class Engine {
                 })
             let child = try ChildProcess(loop: loop, spec: spec, handlers: handlers)
             state.child = child
+            if outputPaused { child.pauseOutput() }
             liveRecords?.record(runID: state.request.id, child: child.pid, owner: identity)
         } catch {
             state.sink.runStarted(info)
@@ -244,7 +263,9 @@ public final class Engine {
         }
     }
 
-    func refuse(_ request: RunRequest, _ refusal: Refusal, sink: RunSink) {
+    /// Refuses `request` for a reason a face found (a run id already recorded,
+    /// say): journaled like every refusal, then reported to `sink`.
+    public func refuse(_ request: RunRequest, _ refusal: Refusal, sink: RunSink) {
         logger.info(
             "run refused",
             [("run.id", request.id), ("action", request.action), ("code", refusal.code.rawValue)])

@@ -14,7 +14,16 @@ public final class JournalQueue {
     public init(store: JournalStore, work: WorkQueue) {
         self.store = store
         self.work = work
+        self.head = try? store.currentHead()
     }
+
+    /// The newest line's head: read from the store when the queue was made,
+    /// then taken from every append that succeeded. Nil when the journal
+    /// could not be read (it may also be empty: seq 0, the genesis hash).
+    public private(set) var head: JournalHead?
+
+    /// The files of the journal written.
+    public var files: JournalSet { store.files }
 
     /// Appends still queued or being written.
     public var pending: Int { queue.count + (inFlight ? 1 : 0) }
@@ -42,6 +51,7 @@ public final class JournalQueue {
         do {
             try work.submit(job) { [weak self] result in
                 self?.inFlight = false
+                if case .success(let head) = result { self?.head = head }
                 next.completion(result)
                 self?.startNext()
             }
@@ -49,7 +59,9 @@ public final class JournalQueue {
             // The thread pool refused the job: append on the loop thread instead
             // of losing the event.
             inFlight = false
-            next.completion(job())
+            let result = job()
+            if case .success(let head) = result { self.head = head }
+            next.completion(result)
             startNext()
         }
     }

@@ -56,6 +56,12 @@ nonisolated public final class JournalStore {
         }
     }
 
+    /// The newest line's head (the genesis head when the journal is empty),
+    /// read under the lock after repairing a torn tail.
+    public func currentHead() throws(JournalError) -> JournalHead {
+        try locked { (active: inout Active) throws(JournalError) in active.head }
+    }
+
     /// Runs `body` with the lock held and the active file open, its torn tail
     /// (if any) already repaired and recorded.
     func locked<T>(_ body: (inout Active) throws(JournalError) -> T) throws(JournalError) -> T {

@@ -49,6 +49,11 @@ nonisolated public enum ChildEnvironment {
         return out
     }
 
+    /// ward's own environment by name (the first of duplicates wins).
+    public static func currentDictionary() -> [String: String] {
+        parse(current())
+    }
+
     /// `NAME=value` entries as a dictionary; the first of duplicates wins,
     /// as getenv(3) would see it. Entries without `=` are skipped.
     static func parse(_ entries: [String]) -> [String: String] {

@@ -125,8 +125,13 @@ public final class WebSocketClient {
 
     /// Queues `text` as one text message.
     public func send(text: String) throws(WebSocketSendError) {
+        try send(utf8: Array(text.utf8))
+    }
+
+    /// Queues `bytes` as one text message. They must be valid UTF-8: they come
+    /// from a Swift string or from `JSONWriter`, which writes only strings.
+    public func send(utf8 bytes: [UInt8]) throws(WebSocketSendError) {
         guard phase == .open else { throw .notOpen }
-        let bytes = Array(text.utf8)
         let limit = configuration.maxQueuedBytes
         guard bytes.count <= limit else { throw .messageTooLarge(bytes: bytes.count, limit: limit) }
         let queued = queuedBytes

@@ -1,0 +1,244 @@
+import Glibc
+import Testing
+
+@testable import Runner
+
+/// `ward connect` against the development control plane over TLS: what is
+/// advertised, and what each kind of request gets back.
+@Suite(.serialized, .enabled(if: CloudHarness.hasVenv, "needs .venv (make venv)"))
+nonisolated struct CloudEndToEndTests {
+    /// A harness with ward connected.
+    static func connected(peerFlags: [String] = []) throws -> CloudHarness {
+        let h = try CloudHarness(peerFlags: peerFlags)
+        try h.startWard()
+        #expect(h.connected(), "ward never said hello; log:\n\(h.wardLog)")
+        return h
+    }
+
+    @Test func helloAdvertisesEveryActionSchemaAndTheJournalHead() throws {
+        let h = try CloudHarness(peerFlags: ["--verbose"])
+        try h.startWard()
+        #expect(h.connected())
+        let hello = try #require(h.received("hello").first)
+        #expect(hello["protocol"]?.intValue == 1)
+        #expect(hello["runner"]?["id"]?.stringValue == "cloud-test")
+        let actions = (hello["state"]?["actions"]?.arrayValue ?? []).compactMap {
+            $0["name"]?.stringValue
+        }
+        #expect(actions.contains("cloud.lines") && actions.contains("e2e.echo"))
+        let lines = try #require(
+            hello["state"]?["actions"]?.arrayValue?.first {
+                $0["name"]?.stringValue == "cloud.lines"
+            })
+        let n = lines["args"]?.arrayValue?.first { $0["name"]?.stringValue == "n" }
+        #expect(n?["type"]?.stringValue == "integer")
+        #expect(n?["max"]?.intValue == 1_000_000)
+        // The journal head: the journal is new, so it is the genesis head.
+        #expect(hello["journal"]?["seq"]?.intValue == 0)
+        #expect(hello["in_flight"]?.arrayValue == [])
+        #expect(h.wardLog.contains("msg=\"advertised actions\""))
+        // The key is never in the log.
+        let key = try #require(TempDir.readAbsolute(h.keyFile))
+        #expect(!h.wardLog.contains(key))
+    }
+
+    @Test func runStreamsLinesInOrderAndItsResultAnchorsTheJournal() throws {
+        let h = try Self.connected()
+        h.send("run cloud.lines n=5 pause=0.05 --reason stream test --id s-1")
+        let result = try #require(h.result("s-1"))
+        #expect(result["outcome"]?.stringValue == "exited")
+        #expect(result["exit_code"]?.intValue == 0)
+        #expect(h.lineTexts("s-1") == (1...5).map { "line \($0)" })
+        let frames = h.received("run.output", run: "s-1").compactMap { $0["frame"]?.intValue }
+        #expect(frames == Array(1...Int64(frames.count)))
+        let accepted = try #require(h.received("run.accepted", run: "s-1").first)
+        #expect(accepted["argv"]?.arrayValue?.first?.stringValue == "/bin/sh")
+
+        // The result carries the head of its `finished` event.
+        let finished = try #require(h.journal("finished", run: "s-1").first)
+        #expect(result["journal"]?["seq"]?.intValue == finished["seq"]?.intValue)
+        let line = try #require(
+            (h.dir.read("journal/events.jsonl") ?? "").split(separator: "\n").first {
+                $0.contains("\"event\":\"finished\"") && $0.contains("\"run\":\"s-1\"")
+            })
+        #expect(result["journal"]?["hash"]?.stringValue == JournalFormat.hash(ofLine: line.utf8))
+        let started = try #require(h.journal("started", run: "s-1").first)
+        #expect(started["origin"]?.stringValue == "cloud")
+        #expect(started["reason"]?.stringValue == "stream test")
+    }
+
+    @Test func requesterAndApprovalAreJournaled() throws {
+        let h = try Self.connected()
+        h.send(
+            #"{"type":"run","run":"q-1","action":"e2e.echo","args":{"message":"hi"},"reason":"who","requester":{"id":"alice@example.com","approval":"apr-9"}}"#
+        )
+        #expect(h.result("q-1")?["outcome"]?.stringValue == "exited")
+        let started = try #require(h.journal("started", run: "q-1").first)
+        #expect(started["requester"]?.stringValue == "alice@example.com approval:apr-9")
+    }
+
+    @Test func invalidArgumentIsRefusedNamingItAndNothingRuns() throws {
+        let h = try Self.connected()
+        h.send("run e2e.echo message=-rf --reason bad --id bad-1")
+        let refused = try #require(h.result("bad-1"))
+        #expect(refused["type"]?.stringValue == "run.refused")
+        #expect(refused["code"]?.stringValue == "invalid_request")
+        #expect(refused["errors"]?.arrayValue?.first?["field"]?.stringValue == "args.message")
+        #expect(refused["journal"]?["seq"]?.intValue != nil)
+        #expect(h.journal("refused", run: "bad-1").count == 1)
+        #expect(h.journal("started", run: "bad-1").isEmpty)
+
+        h.send("run no.such.action --reason bad --id bad-2")
+        #expect(h.result("bad-2")?["code"]?.stringValue == "unknown_action")
+    }
+
+    @Test func cancelKillsTheProcessGroup() throws {
+        let h = try Self.connected()
+        h.send("run cloud.wait seconds=300 --reason cancel test --id c-1")
+        #expect(h.wait { h.lineTexts("c-1").first?.hasPrefix("waiting ") == true })
+        let pid = try #require(Int32(h.lineTexts("c-1")[0].dropFirst("waiting ".count)))
+        #expect(processExists(pid))
+        h.send("cancel c-1")
+        let result = try #require(h.result("c-1"))
+        #expect(result["outcome"]?.stringValue == "cancelled")
+        #expect(!processExists(pid))
+
+        h.send("cancel c-404")
+        #expect(
+            h.wait {
+                h.received("error").contains { $0["code"]?.stringValue == "unknown_run" }
+            })
+    }
+
+    @Test func timeoutIsClampedAndEndsTheRun() throws {
+        let h = try Self.connected()
+        h.send("run cloud.wait seconds=300 --opt timeout_s=0 --reason timeout test --id t-1")
+        let result = try #require(h.result("t-1"))
+        #expect(result["outcome"]?.stringValue == "timed_out")
+        #expect(result["options"]?["timeout_s"]?["value"]?.intValue == 1)
+        #expect(result["options"]?["timeout_s"]?["clamped_by"]?.stringValue == "timeout_s_min")
+    }
+
+    @Test func severalRunsAtOnceAndABusyRefusalPastTheLimit() throws {
+        let h = try Self.connected()
+        for i in 1...3 {
+            h.send("run cloud.lines n=10 pause=0.1 --reason concurrent --id m-\(i)")
+        }
+        #expect(
+            h.wait { (1...3).allSatisfy { !h.received("run.accepted", run: "m-\($0)").isEmpty } })
+        h.send("run e2e.echo message=one-too-many --reason busy --id m-4")
+        #expect(h.result("m-4")?["code"]?.stringValue == "busy")
+        for i in 1...3 {
+            #expect(h.result("m-\(i)")?["outcome"]?.stringValue == "exited")
+            #expect(h.lineTexts("m-\(i)") == (1...10).map { "line \($0)" })
+        }
+    }
+
+    @Test func repeatedRunIDIsAnsweredFromTheJournalNotRunAgain() throws {
+        let h = try Self.connected()
+        h.send("run e2e.echo message=once --reason once --id once-1")
+        #expect(h.result("once-1")?["outcome"]?.stringValue == "exited")
+        h.send("run e2e.echo message=twice --reason twice --id once-1")
+        #expect(h.wait { h.received("run.finished", run: "once-1").count == 2 })
+        let replay = h.received("run.finished", run: "once-1")[1]
+        #expect(replay["replayed"]?.boolValue == true)
+        #expect(replay["outcome"]?.stringValue == "exited")
+
+        // A new ward process reads the id back from the journal.
+        #expect(h.stopWard() == 0)
+        try h.startWard()
+        #expect(h.connected(count: 2))
+        h.send("run e2e.echo message=thrice --reason thrice --id once-1")
+        #expect(h.wait { h.received("run.finished", run: "once-1").count == 3 })
+        let restarted = h.received("run.finished", run: "once-1")[2]
+        #expect(restarted["replayed"]?.boolValue == true)
+        #expect(
+            restarted["journal"]?["seq"]?.intValue
+                == h.journal("finished", run: "once-1").first?["seq"]?.intValue)
+        #expect(h.journal("started", run: "once-1").count == 1)
+        #expect(h.lineTexts("once-1") == ["once"])
+    }
+
+    @Test func malformedAndUnknownMessagesGetAnErrorAndTheLinkStaysUp() throws {
+        let h = try Self.connected()
+        h.send("{not json")
+        h.send(#"{"type":"launch.missiles"}"#)
+        h.send(#"{"type":"run","run":"x"}"#)
+        #expect(h.wait { h.received("error").count >= 3 })
+        let codes = h.received("error").compactMap { $0["code"]?.stringValue }
+        #expect(codes == ["malformed_json", "unknown_type", "invalid_message"])
+        #expect(h.received("error")[1]["ref"]?.stringValue == "launch.missiles")
+        h.send("run e2e.echo message=still-here --reason after errors --id after-1")
+        #expect(h.result("after-1")?["outcome"]?.stringValue == "exited")
+        #expect(h.events("disconnected").isEmpty)
+    }
+
+    @Test func messageOverTheSizeCapClosesWith1009AndWardReconnects() throws {
+        let h = try Self.connected()
+        let big = String(repeating: "a", count: (1 << 20) + 16)
+        h.send(#"{"type":"heartbeat","pad":"\#(big)"}"#)
+        #expect(h.wait { !h.events("disconnected").isEmpty })
+        #expect(h.events("disconnected").first?["code"]?.intValue == 1009)
+        #expect(h.connected(count: 2), "ward did not reconnect; log:\n\(h.wardLog)")
+    }
+
+    @Test func sigtermLetsRunsFinishDeliversResultsAndClosesWith1001() throws {
+        let h = try Self.connected()
+        h.send("run cloud.lines n=8 pause=0.2 --reason drain test --id d-1")
+        h.send("run cloud.wait seconds=300 --reason drain test --id d-2")
+        #expect(h.wait { h.received("run.accepted").count == 2 })
+        let pid = try #require(h.wardPID)
+        kill(pid, SIGTERM)
+        #expect(h.wait { h.wardLog.contains("msg=\"shutting down\"") })
+        h.send("run e2e.echo message=late --reason too late --id d-3")
+        let late = try #require(h.result("d-3"))
+        #expect(late["code"]?.stringValue == "shutting_down")
+        // d-1 ends by itself within the grace; d-2 is cancelled after it.
+        #expect(h.result("d-1")?["outcome"]?.stringValue == "exited")
+        #expect(h.lineTexts("d-1").count == 8)
+        #expect(h.result("d-2")?["outcome"]?.stringValue == "cancelled")
+        #expect(h.waitWardExit() == 0)
+        #expect(h.events("disconnected").last?["code"]?.intValue == 1001)
+        #expect(h.journal("finished", run: "d-1").count == 1)
+        #expect(h.journal("finished", run: "d-2").count == 1)
+    }
+
+    @Test func sighupReloadsAndAdvertisesAndKeepsTheOldPacksWhenBroken() throws {
+        let h = try CloudHarness()
+        // A pack folder of the test's own, so it can be broken and mended.
+        let pack = """
+            pack: hup
+            version: "1"
+            description: Reload test.
+            actions:
+              hup.one:
+                description: One.
+                exec: ["/bin/echo", "one"]
+            """
+        h.dir.write("packs/hup/pack.yaml", pack)
+        h.writeConfig(morePacks: [h.dir.path + "/packs"])
+        try h.startWard()
+        #expect(h.connected())
+        let pid = try #require(h.wardPID)
+
+        h.dir.write(
+            "packs/hup/pack.yaml",
+            pack + "\n  hup.two:\n    description: Two.\n    exec: [\"/bin/echo\", \"two\"]\n")
+        kill(pid, SIGHUP)
+        #expect(h.wait { !h.received("state").isEmpty })
+        let names = (h.received("state")[0]["state"]?["actions"]?.arrayValue ?? []).compactMap {
+            $0["name"]?.stringValue
+        }
+        #expect(names.contains("hup.two"))
+        h.send("run hup.two --reason reloaded --id hup-1")
+        #expect(h.result("hup-1")?["outcome"]?.stringValue == "exited")
+        #expect(h.lineTexts("hup-1") == ["two"])
+
+        h.dir.write("packs/hup/pack.yaml", "pack: hup\nversion: [broken\n")
+        kill(pid, SIGHUP)
+        #expect(h.wait { h.wardLog.contains("reload refused") })
+        h.send("run hup.two --reason still there --id hup-2")
+        #expect(h.result("hup-2")?["outcome"]?.stringValue == "exited")
+        #expect(h.received("state").count == 1)
+    }
+}
