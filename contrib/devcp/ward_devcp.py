@@ -494,6 +494,7 @@ def hello_summary(hello: dict) -> dict:
         "actions": len(actions) if isinstance(actions, list) else None,
         "journal": hello.get("journal"),
         "in_flight": hello.get("in_flight"),
+        "unacknowledged": hello.get("unacknowledged"),
     }
 
 

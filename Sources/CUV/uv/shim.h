@@ -77,4 +77,18 @@ static inline int cuv_reset_ignored_signal(int sig) {
     return 1;
 }
 
+/* Length of the prefix of `bytes` that a JSON string carries as it is: no
+ * quote, backslash, control byte or DEL. JSONWriter copies such runs whole
+ * instead of byte by byte, which is most of the cost of streaming output. */
+static inline size_t cuv_json_plain_prefix(const unsigned char *bytes, size_t count) {
+    size_t i = 0;
+    while (i < count) {
+        unsigned char b = bytes[i];
+        if (b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F)
+            break;
+        i++;
+    }
+    return i;
+}
+
 #endif

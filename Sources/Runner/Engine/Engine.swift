@@ -51,7 +51,10 @@ public final class Engine {
     public var outputPaused = false {
         didSet {
             guard outputPaused != oldValue else { return }
-            for state in active.values {
+            // A run being terminated is never paused: its pipes must drain to
+            // their end for it to finish, and what it prints then only goes to
+            // bounded buffers.
+            for state in active.values where !state.terminating {
                 if outputPaused { state.child?.pauseOutput() } else { state.child?.resumeOutput() }
             }
         }
@@ -146,7 +149,7 @@ public final class Engine {
     public func cancel(runID id: String) -> Bool {
         guard let state = active[id], let child = state.child else { return false }
         if state.endReason == nil { state.endReason = .cancelled }
-        child.terminate(grace: UInt64(settings.killGraceMilliseconds))
+        terminate(state, child)
         return true
     }
 
@@ -198,10 +201,18 @@ public final class Engine {
             guard let self, let state, let child = state.child else { return }
             if state.endReason == nil { state.endReason = .timedOut }
             self.logger.info("run timed out", [("run.id", state.request.id)])
-            child.terminate(grace: UInt64(self.settings.killGraceMilliseconds))
+            self.terminate(state, child)
         }
         state.timeoutTimer = timer
         ensureIdleTimer()
+    }
+
+    /// Terminates `state`'s process group (TERM, then KILL after the grace)
+    /// and reads its pipes again if they were paused, so it can end.
+    func terminate(_ state: ActiveRun, _ child: ChildProcess) {
+        state.terminating = true
+        child.resumeOutput()
+        child.terminate(grace: UInt64(settings.killGraceMilliseconds))
     }
 
     func output(_ state: ActiveRun, stream: OutputLine.Stream, bytes: UnsafeRawBufferPointer) {
@@ -324,6 +335,8 @@ final class ActiveRun {
     var timeoutTimer: Timer?
     var startedAt: Int64?
     var endReason: Outcome?
+    /// Set once the run's process group is being terminated.
+    var terminating = false
     var lastInput: [OutputLine.Stream: Int64] = [:]
 
     init(request: RunRequest, run: ValidatedRun, redactor: Redactor, sink: RunSink) {

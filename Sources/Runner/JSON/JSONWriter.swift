@@ -1,3 +1,5 @@
+import CUV
+
 /// Serialises `JSONValue` to compact UTF-8 bytes in one canonical form: members
 /// in their stored order, no spaces, integers without a fraction, strings with
 /// only the escapes JSON requires. The journal hashes exactly these bytes.
@@ -53,21 +55,40 @@ nonisolated public enum JSONWriter {
     /// (or their short escapes); everything else is written as raw UTF-8.
     public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for byte in s.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0x00..<0x20, 0x7F:
-                out.append(contentsOf: Array("\\u00".utf8))
-                out.append(hexDigit(byte >> 4))
-                out.append(hexDigit(byte & 0x0F))
-            default: out.append(byte)
+        var text = s
+        text.withUTF8 { bytes in
+            guard var cursor = bytes.baseAddress else { return }
+            var left = bytes.count
+            while left > 0 {
+                let plain = cuv_json_plain_prefix(cursor, left)
+                if plain > 0 {
+                    out.append(contentsOf: UnsafeBufferPointer(start: cursor, count: plain))
+                    cursor += plain
+                    left -= plain
+                }
+                guard left > 0 else { break }
+                escape(cursor.pointee, into: &out)
+                cursor += 1
+                left -= 1
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends the escape of one byte that cannot stand in a JSON string.
+    private static func escape(_ byte: UInt8, into out: inout [UInt8]) {
+        switch byte {
+        case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+        case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+        case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+        case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+        case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+        case 0x00..<0x20, 0x7F:
+            out.append(contentsOf: Array("\\u00".utf8))
+            out.append(hexDigit(byte >> 4))
+            out.append(hexDigit(byte & 0x0F))
+        default: out.append(byte)
+        }
     }
 
     private static func hexDigit(_ v: UInt8) -> UInt8 {

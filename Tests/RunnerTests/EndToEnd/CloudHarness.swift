@@ -80,16 +80,18 @@ nonisolated final class CloudHarness {
     /// scratch folder, fast timings, and `controlPlane` lines (url, CA and key
     /// by default) plus `extra` top-level YAML.
     func writeConfig(
-        controlPlane: [String]? = nil, extraControlPlane: [String] = [], morePacks: [String] = [],
+        controlPlane: [String]? = nil, timings: [String: Int] = [:], morePacks: [String] = [],
         extra: String = ""
     ) {
         let fixtures = WardProcess.repoRoot + "/Tests/RunnerTests/Fixtures"
+        let fast: [String: Int] = [
+            "heartbeat_ms": 500, "backoff_base_ms": 50, "backoff_cap_ms": 400,
+            "backoff_reset_ms": 2000, "connect_timeout_ms": 3000, "drain_grace_ms": 3000,
+        ]
+        let merged = fast.merging(timings) { _, new in new }
         let cp =
             (controlPlane ?? ["url: \(url)", "ca_file: \(caFile)", "key_file: \(keyFile)"])
-            + [
-                "heartbeat_ms: 500", "backoff_base_ms: 50", "backoff_cap_ms: 400",
-                "backoff_reset_ms: 2000", "connect_timeout_ms: 3000", "drain_grace_ms: 3000",
-            ] + extraControlPlane
+            + merged.keys.sorted().map { "\($0): \(merged[$0]!)" }
         configPath = dir.write(
             "config.yaml",
             """

@@ -32,7 +32,7 @@ def hello(runner_id: str = "web-1", **members: object) -> str:
     message = {
         "type": "hello", "protocol": 1, "session": f"s-{runner_id}",
         "runner": {"id": runner_id, "version": "0.1.0", "hostname": runner_id, "labels": {}},
-        "journal": {"seq": 7, "hash": "9ec2"}, "in_flight": [],
+        "journal": {"seq": 7, "hash": "9ec2"}, "in_flight": [], "unacknowledged": [],
         "state": {"schema": 1, "actions": [{"name": "linux.uptime"}, {"name": "linux.journal"}]},
     }
     message.update(members)

@@ -29,7 +29,7 @@ async def test_prints_connected_and_a_summary_of_the_hello(state_dir):
     assert received["message"] == {
         "type": "hello", "protocol": 1, "session": "s-web-1", "runner": "web-1",
         "version": "0.1.0", "actions": 2, "journal": {"seq": 7, "hash": "9ec2"},
-        "in_flight": [],
+        "in_flight": [], "unacknowledged": [],
     }
 
 
