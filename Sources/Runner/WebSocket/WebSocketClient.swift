@@ -74,7 +74,6 @@ public final class WebSocketClient {
     var writeInFlight = false
     var pumping = false
     var readingPaused = false
-    var transportGone = false
 
     /// A client for `request` over `transport`, with its timers on `loop`.
     public init(
@@ -168,9 +167,11 @@ public final class WebSocketClient {
     }
 
     /// The transport's owner saw the stream end (peer FIN, reset, TLS error).
+    /// The client still closes the transport as it ends: a stream whose peer
+    /// finished holds its socket until closed (`SecureStream` after
+    /// `.closed` or `.truncated`).
     public func transportEnded(_ reason: String) {
         guard phase != .ended else { return }
-        transportGone = true
         switch phase {
         case .idle, .handshaking: finish(.handshakeFailed(.connectionClosed(reason)))
         case .open: finish(.transportLost(reason))
@@ -274,10 +275,9 @@ public final class WebSocketClient {
         inbox = []
         outbox = []
         completed = []
-        if !transportGone {
-            transportGone = true
-            transport.close()
-        }
+        // Also after `transportEnded`: the peer's end does not free the
+        // socket, and a second close is harmless by `ByteTransport`'s contract.
+        transport.close()
         logger?.info(
             "websocket ended", [("ws.end", end.description), ("ws.code", String(end.code))])
         delegate?.webSocket(self, didEnd: end)
