@@ -5,7 +5,7 @@ SHELL := /bin/bash
 # Debian packages ward builds against (headers and pkg-config files), and
 # python3-venv for `make venv`.
 DEB_PACKAGES := libuv1-dev libssl-dev libyaml-dev libpcre2-dev libjansson-dev libwslay-dev pkg-config \
-  python3-venv
+  python3-venv shellcheck
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
 SOURCES := Sources Tests Package.swift
@@ -15,7 +15,7 @@ VENV_REQUIREMENTS := contrib/requirements-test.txt
 # Touched after a successful install: pip runs again only when the requirements change.
 VENV_STAMP := $(VENV)/.requirements-installed
 
-.PHONY: help deps build test lint demo venv clean
+.PHONY: help deps build test lint demo venv dist clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -42,6 +42,7 @@ test: deps venv ## Build everything; run the Swift tests, then the development c
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest
 	$(VENV)/bin/pytest contrib/devcp/tests -q
+	$(VENV)/bin/pytest contrib/tests -q
 
 lint: ## Check formatting and that no shipped target imports Foundation.
 	$(SWIFT) format lint --strict -r $(SOURCES)
@@ -51,6 +52,34 @@ lint: ## Check formatting and that no shipped target imports Foundation.
 
 demo: build ## Validate the example packs, print state, run actions, show and verify the journal.
 	contrib/demo.sh bin/ward
+
+# The release: the binary, packs, service files, config skeleton and docs in
+# DIST_DIR/ward-VERSION-OS-ARCH.tar.gz, its .sha256 and install.sh beside it.
+# DIST_BIN and DIST_VERSION let the install tests package a stand-in binary.
+DIST_BIN ?= bin/ward
+DIST_DIR ?= dist
+DIST_VERSION ?= $(shell sed -n 's/.*current = "\(.*\)".*/\1/p' Sources/Runner/Support/Version.swift)
+DIST_NAME = ward-$(DIST_VERSION)-$(shell uname -s | tr '[:upper:]' '[:lower:]')-$(shell uname -m)
+# Every file in the tarball gets the last commit's time, so a rebuild of one
+# commit gives the same bytes and the same checksum.
+DIST_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+
+dist: ## Build the release tarball and its .sha256 in dist/ (reuses bin/ward when present).
+	@if [ ! -x "$(DIST_BIN)" ]; then $(MAKE) build; fi
+	@set -euo pipefail; stage=$$(mktemp -d); trap 'rm -rf "$$stage"' EXIT; \
+	  dir=$$stage/$(DIST_NAME); mkdir -p "$$dir/bin" "$$dir/docs"; \
+	  cp "$(DIST_BIN)" "$$dir/bin/ward"; \
+	  cp -R packs contrib/etc contrib/systemd contrib/launchd "$$dir/"; \
+	  cp contrib/install.sh README.md LICENSE.md "$$dir/"; cp docs/*.md "$$dir/docs/"; \
+	  printf 'version=%s\nos=%s\narch=%s\n' "$(DIST_VERSION)" "$$(uname -s | tr '[:upper:]' '[:lower:]')" \
+	    "$$(uname -m)" >"$$dir/RELEASE"; \
+	  chmod -R u+rwX,go+rX,go-w "$$dir"; chmod 0755 "$$dir/bin/ward" "$$dir/install.sh"; \
+	  mkdir -p "$(DIST_DIR)"; \
+	  tar -C "$$stage" --sort=name --owner=0 --group=0 --numeric-owner \
+	    --mtime=@$(DIST_EPOCH) -cf - "$(DIST_NAME)" | gzip -9n >"$(DIST_DIR)/$(DIST_NAME).tar.gz"; \
+	  cd "$(DIST_DIR)"; sha256sum "$(DIST_NAME).tar.gz" >"$(DIST_NAME).tar.gz.sha256"; \
+	  cp "$(CURDIR)/contrib/install.sh" install.sh; \
+	  echo "built $(DIST_DIR)/$(DIST_NAME).tar.gz"
 
 venv: $(VENV_STAMP) ## Create .venv with the Python test tools (contrib/requirements-test.txt).
 

@@ -6,6 +6,8 @@
 #   other.pem / other.key           other.test only, from the CA
 #   selfsigned.pem / selfsigned.key localhost and 127.0.0.1, signed by itself
 #   two-certs.pem                   ca.pem followed by selfsigned.pem
+# $curve holds several options and is split into words on purpose.
+# shellcheck disable=SC2086
 set -eu
 dir=$1
 cd "$dir"
