@@ -42,6 +42,7 @@ import Runner
         case "version": return try VersionCommand.run(tail)
         case "help": return HelpCommand.run(tail)
         case "state": return try StateCommand.run(tail, globals)
+        case "mcp": return try MCPCommand.run(tail, globals)
         case "pack":
             guard let (name, words) = try sub(tail, "pack", ["validate"]) else { return .ok }
             precondition(name == "validate")
