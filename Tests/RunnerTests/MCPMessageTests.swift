@@ -79,6 +79,12 @@ private func rejected(_ id: JSONRPCID?, _ code: Int64) -> (JSONRPCLine) -> Bool 
                 decode(#"{"jsonrpc":"2.0","id":1,"method":"ping","params":[1]}"#)))
     }
 
+    @Test func nullParamsAreReadAsNoParams() {
+        #expect(
+            decode(#"{"jsonrpc":"2.0","id":1,"method":"ping","params":null}"#)
+                == .single(.message(.request(id: .number(1), method: "ping", params: nil))))
+    }
+
     @Test func brokenNotificationIsDroppedWithoutAReply() {
         for text in [
             #"{"jsonrpc":"2.0","method":"notifications/x","params":[1]}"#,

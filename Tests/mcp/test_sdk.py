@@ -1,7 +1,9 @@
 """`ward mcp` driven by the official MCP Python SDK's stdio client: a real client
 that nobody on this project wrote."""
 
+import json
 import os
+import subprocess
 from pathlib import Path
 
 import anyio
@@ -9,7 +11,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp_types import Implementation
 
-from support import (BASE_ENV, TEST_TIMEOUT_S, group_members, journal, sleeper_group,
+from support import (BASE_ENV, REPO, TEST_TIMEOUT_S, group_members, journal, sleeper_group,
                      ward_binary, write_config)
 
 pytestmark = pytest.mark.anyio
@@ -216,3 +218,16 @@ async def test_older_revisions_work_with_their_own_shapes(scratch, raw):
         "message": "old", "reason": "old revision"}})["result"]
     assert "structuredContent" not in result
     assert result["content"][0]["text"] == "out| old"
+
+
+async def test_linux_core_read_only_actions_are_annotated_as_the_pack_declares(tmp_path):
+    config = write_config(tmp_path, packs=[REPO / "packs" / "linux-core"])
+    state = json.loads(subprocess.run(
+        [ward_binary(), "--config", str(config), "state", "--compact"], capture_output=True,
+        env=BASE_ENV, check=True, timeout=10).stdout)
+    declared = {a["name"].replace(".", "_"): a["read_only"] for a in state["actions"]}
+    assert any(declared.values())
+    with anyio.fail_after(TEST_TIMEOUT_S):
+        async with client(config) as c:
+            tools = (await c.list_tools()).tools
+    assert {t.name: t.annotations.read_only_hint for t in tools} == declared

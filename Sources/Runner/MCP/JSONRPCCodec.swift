@@ -50,7 +50,9 @@ nonisolated public enum JSONRPCCodec {
         }
 
         var params: JSONObject?
-        if let raw = o["params"] {
+        // JSON-RPC lets params be left out; a null is read the same way, since
+        // some clients write one for "no params".
+        if let raw = o["params"], raw != .null {
             guard case .object(let p) = raw else {
                 guard let id else {
                     return .dropped("notification \(name) with params not an object")

@@ -36,8 +36,6 @@ nonisolated public struct JSONRPCError: Error, Equatable, Sendable {
     public static let methodNotFound: Int64 = -32601
     /// Invalid method parameters (MCP also uses it for an unknown tool).
     public static let invalidParams: Int64 = -32602
-    /// A failure inside ward.
-    public static let internalError: Int64 = -32603
 
     /// The error code.
     public var code: Int64

@@ -34,7 +34,9 @@ nonisolated public struct LineFramer: Sendable {
 
     /// The cap this framer enforces, in bytes, not counting the line ending.
     public let maxLineBytes: Int
+    /// Whether the current line is being kept or skipped.
     var state = State.collecting
+    /// The current line's bytes so far.
     var buffer: [UInt8] = []
 
     /// A framer that refuses lines longer than `maxLineBytes`.

@@ -32,16 +32,25 @@ public final class MCPServer {
     /// ended, in milliseconds; a client that stopped reading cannot hold ward.
     static let flushTimeoutMilliseconds: UInt64 = 2000
 
+    /// The loop, journal and engine the session runs on.
     let runtime: Runtime
+    /// Where ward's own messages go (stderr, never stdout).
     let logger: Logger
+    /// stdin.
     let reader: PipeReader
+    /// stdout.
     let writer: PipeWriter
     /// The protocol state; its messages go to `writer`.
     public private(set) var session: MCPSession!
+    /// Cuts stdin into messages.
     var framer: LineFramer
+    /// Set once stdin closed, failed, or a signal asked ward to stop.
     var inputEnded = false
+    /// Bounds the wait for the last replies to drain.
     var flushTimer: Timer?
+    /// Set when `flushTimer` fired: ward exits with replies still queued.
     var flushTimedOut = false
+    /// SIGINT and SIGTERM, which end the session like a closed stdin.
     var signals: [SignalWatcher] = []
 
     /// Checks that `input` and `output` are pipes or sockets, as MCP clients

@@ -10,6 +10,9 @@ public final class MCPSession {
     /// Longest requester text journaled: a client's self-reported name and
     /// version, bounded so a hostile client cannot bloat every journal line.
     static let maxRequesterBytes = 200
+    /// The requests ward answers; anything else is "method not found", so no
+    /// method can reach the packs, the config, the redaction rules or the journal.
+    static let servedMethods: Set<String> = ["initialize", "ping", "tools/list", "tools/call"]
 
     /// How far the session got.
     public enum Phase: Equatable, Sendable {
@@ -19,9 +22,13 @@ public final class MCPSession {
         case initialized(version: String)
     }
 
+    /// The pipeline every tool call goes through.
     let engine: Engine
+    /// Where the session logs (stderr).
     let logger: Logger
+    /// Writes one message to the client.
     let send: (JSONValue) -> Void
+    /// Tools per `tools/list` page.
     let pageSize: Int
     /// Whether a progress notification may be sent now; false while stdout is
     /// backed up, since progress is the one thing that can be skipped.
@@ -148,8 +155,7 @@ public final class MCPSession {
         _ id: JSONRPCID, _ method: String, _ params: JSONObject?,
         reply: @escaping (JSONValue?) -> Void
     ) {
-        let known = ["initialize", "ping", "tools/list", "tools/call"]
-        guard known.contains(method) else {
+        guard MCPSession.servedMethods.contains(method) else {
             // Also `server/discover`: the 2026-07-28 probe falls back to
             // `initialize` on this answer (see MCPVersion).
             reply(
