@@ -1,6 +1,7 @@
 """Raw protocol edge cases of `ward mcp`, written line by line on its stdin."""
 
 import json
+import socket
 import subprocess
 from pathlib import Path
 
@@ -283,3 +284,25 @@ def test_journal_records_origin_and_requester(raw, scratch: Path):
     assert started["requester"] == "raw-test/1.0"
     assert started["run"].startswith("mcp-")
     assert started["reason"] == "protocol test"
+
+
+def test_a_socket_pair_works_like_pipes(scratch):
+    # Node's child_process (and so many MCP clients) connects stdio with a socket pair.
+    ours, theirs = socket.socketpair()
+    proc = subprocess.Popen([ward_binary(), "--config", str(scratch / "config.yaml"), "mcp"],
+                            stdin=theirs, stdout=theirs, stderr=subprocess.DEVNULL,
+                            env=BASE_ENV, cwd=scratch)
+    theirs.close()
+    try:
+        ours.settimeout(10)
+        stream = ours.makefile("rwb")
+        stream.write(b'{"jsonrpc":"2.0","id":1,"method":"ping"}\n')
+        stream.flush()
+        assert json.loads(stream.readline()) == {"jsonrpc": "2.0", "id": 1, "result": {}}
+        ours.shutdown(socket.SHUT_WR)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        ours.close()

@@ -11,8 +11,8 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp_types import Implementation
 
-from support import (BASE_ENV, REPO, TEST_TIMEOUT_S, group_members, journal, sleeper_group,
-                     ward_binary, write_config)
+from support import (BASE_ENV, REPO, TEST_TIMEOUT_S, cmdline, group_members, journal,
+                     proc_stat, sleeper_group, ward_binary, write_config)
 
 pytestmark = pytest.mark.anyio
 
@@ -26,17 +26,11 @@ def client(config: Path, mode: str = "legacy") -> Client:
     return Client(params, mode=mode, client_info=CLIENT, read_timeout_seconds=TEST_TIMEOUT_S)
 
 
-def ward_pid() -> int:
-    """The ward process this test started (a child of the test process)."""
+def ward_pid(config: Path) -> int:
+    """The `ward mcp` process this test's client started on `config`."""
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        if int(fields[1]) == os.getpid() and "ward" in stat[:stat.rindex(")")]:
+        if entry.isdigit() and (stat := proc_stat(int(entry))) and stat[0] == os.getpid() \
+                and str(config) in cmdline(int(entry)) and stat[2] != "Z":
             return int(entry)
     raise AssertionError("no ward child process")
 
@@ -181,7 +175,8 @@ async def test_cancelled_call_kills_the_process_group(scratch):
         async with client(scratch / "config.yaml") as c:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(c.call_tool, "mcp_sleep", {"reason": "cancel me"})
-                group = await anyio.to_thread.run_sync(sleeper_group, ward_pid())
+                group = await anyio.to_thread.run_sync(
+                    sleeper_group, ward_pid(scratch / "config.yaml"))
                 tg.cancel_scope.cancel()
             while group_members(group):
                 await anyio.sleep(0.05)
