@@ -43,6 +43,7 @@ test: deps venv ## Build everything; run the Swift tests, then the development c
 	$(SWIFT) test --skip-build --disable-xctest
 	$(VENV)/bin/pytest contrib/devcp/tests -q
 	$(VENV)/bin/pytest contrib/tests -q
+	$(VENV)/bin/pytest Tests/mcp -q
 
 lint: ## Check formatting and that no shipped target imports Foundation.
 	$(SWIFT) format lint --strict -r $(SOURCES)

@@ -13,6 +13,7 @@ enum Help {
           connect                Run as the daemon: dial the control plane, run what it asks.
           events tail            Print the newest journal events.
           events verify          Check the journal's hash chain.
+          mcp                    Serve the declared actions as MCP tools on stdin/stdout.
           version                Print ward's version.
           help [COMMAND]         Show help for a command.
 
@@ -111,6 +112,21 @@ enum Help {
 
         Exit codes: 0 the action exited 0, 1 it exited non-zero, 3 config or packs invalid,
         4 refused (nothing ran), 5 timed out, cancelled or failed to start, 6 journal error.
+        """
+
+    static let mcp = """
+        Usage: ward mcp
+
+        Runs a Model Context Protocol server on stdin and stdout for a coding agent
+        (Claude Code, Cursor, any MCP client), which starts ward itself; see docs/mcp.md.
+        Every declared action is one tool (dots in its name become underscores). A call
+        goes through the same pipeline as `ward action run`: its arguments are checked
+        against the schema, its options clamped, the run journaled with origin mcp and the
+        client's name as requester, and its output redacted. stdout carries only protocol
+        messages; logs go to stderr. Closing stdin stops the runs in flight and ends ward.
+
+        Exit codes: 0 the client closed the session, 2 usage (stdin or stdout is not a
+        pipe), 3 config or packs invalid, 6 journal error.
         """
 
     static let eventsTail = """

@@ -27,6 +27,7 @@ enum HelpCommand {
         case "pack validate", "pack": Terminal.out(Help.packValidate)
         case "state": Terminal.out(Help.state)
         case "connect": Terminal.out(Help.connect)
+        case "mcp": Terminal.out(Help.mcp)
         case "action run": Terminal.out(Help.actionRun)
         case "action list": Terminal.out(Help.actionList)
         case "action": Terminal.out(Help.actionRun + "\n\n" + Help.actionList)

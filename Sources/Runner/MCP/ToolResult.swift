@@ -1,0 +1,96 @@
+/// Builds `tools/call` results from what the engine delivered: the redacted
+/// output as text with each line labelled by its stream, a one-line summary,
+/// and (from 2025-06-18) structured content with the exit code, outcome and
+/// counts. Nothing here redacts: every line and message arrives redacted.
+public enum ToolResult {
+    /// One piece of collected output: a line, or the place where the output
+    /// cap dropped lines.
+    public enum Entry: Equatable, Sendable {
+        /// A forwarded line.
+        case line(OutputLine)
+        /// The cap's gap: this many lines and bytes were not forwarded.
+        case gap(lines: Int, bytes: Int)
+    }
+
+    /// The output as text: `out| ` or `err| ` before each line, in the order the
+    /// lines arrived, and a note where the cap cut the output.
+    public static func text(_ entries: [Entry]) -> String {
+        guard !entries.isEmpty else { return "(no output)" }
+        var out = ""
+        for entry in entries {
+            if !out.isEmpty { out += "\n" }
+            switch entry {
+            case .line(let line):
+                out += (line.stream == .stdout ? "out| " : "err| ") + line.text
+            case .gap(let lines, let bytes):
+                out +=
+                    "[ward: output cap reached: \(lines) lines (\(bytes) bytes) not shown;"
+                    + " the last lines follow]"
+            }
+        }
+        return out
+    }
+
+    /// One sentence on how the run ended.
+    public static func summary(_ r: RunResult) -> String {
+        var what: String
+        switch r.outcome {
+        case .exited:
+            what = r.signal.map { "was killed by SIG\($0)" } ?? "exited \(r.exitCode ?? -1)"
+        case .timedOut:
+            what = "timed out after \(r.options.first { $0.name == .timeoutS }?.value ?? 0) s"
+        case .cancelled: what = "was cancelled"
+        case .failedToStart: what = "failed to start: \(r.error ?? "unknown error")"
+        }
+        var text = "ward: \(r.action) \(what) in \(r.durationMilliseconds) ms"
+        for o in r.options where o.clampedBy != nil {
+            text += "; \(o.name.rawValue) \(o.requested ?? 0) clamped to \(o.value)"
+        }
+        text += " (run \(r.runID)"
+        if let seq = r.journalSeq { text += ", journal seq \(seq)" }
+        if let e = r.journalError { text += ", journal write failed: \(e)" }
+        return text + ")"
+    }
+
+    /// The result of a run that ended. It is an error result unless the action
+    /// exited 0 and its `finished` event was written.
+    public static func finished(
+        _ result: RunResult, argv: [String], entries: [Entry], version: String
+    ) -> JSONValue {
+        var structured = result.json.objectValue ?? JSONObject()
+        structured["argv"] = .array(argv.map { .string($0) })
+        return build(
+            texts: [text(entries), summary(result)], structured: .object(structured),
+            isError: !result.succeeded || result.journalError != nil, version: version)
+    }
+
+    /// The result of a refused call: nothing ran. The text names every bad
+    /// field so an agent can correct the call.
+    public static func refused(
+        runID: String, action: String, code: String, message: String, errors: [FieldError],
+        journal: JournalHead?, version: String
+    ) -> JSONValue {
+        var text = "ward refused the call, nothing ran: \(message)"
+        for e in errors { text += "\n- \(e.field): \(e.message)" }
+        var structured = JSONObject([
+            ("run", .string(runID)), ("action", .string(action)), ("outcome", "refused"),
+            ("code", .string(code)), ("message", .string(message)),
+            ("errors", .array(errors.map(\.json))),
+        ])
+        if let journal {
+            structured["journal"] = ["seq": .int(journal.seq), "hash": .string(journal.hash)]
+        }
+        return build(
+            texts: [text], structured: .object(structured), isError: true, version: version)
+    }
+
+    private static func build(
+        texts: [String], structured: JSONValue, isError: Bool, version: String
+    ) -> JSONValue {
+        var o = JSONObject()
+        o["content"] = .array(texts.map { ["type": "text", "text": .string($0)] })
+        if MCPVersion.hasStructuredContent(version) { o["structuredContent"] = structured }
+        o["isError"] = .bool(isError)
+        return .object(o)
+    }
+}
