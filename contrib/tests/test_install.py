@@ -72,8 +72,12 @@ def host_tag() -> str:
 
 
 def ward_binary() -> Path | None:
-    """A real ward built in this checkout, for the tests that load configs and packs."""
-    for candidate in (REPO / "bin/ward", REPO / ".build/debug/ward"):
+    """A real ward built in this checkout, for the tests that load configs and packs:
+    $WARD_BINARY, else the debug build `make test` makes, else bin/ward (which may be
+    older than the checkout)."""
+    named = os.environ.get("WARD_BINARY")
+    candidates = [Path(named)] if named else []
+    for candidate in candidates + [REPO / ".build/debug/ward", REPO / "bin/ward"]:
         if candidate.is_file() and os.access(candidate, os.X_OK):
             return candidate
     return None
