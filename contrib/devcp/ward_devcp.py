@@ -601,6 +601,8 @@ class ControlPlane:
             elif runner_id is not None:
                 async for text in connection:
                     await self.receive(connection, text)
+                    if self.options.read_delay:
+                        await asyncio.sleep(self.options.read_delay)
         except ConnectionClosed:
             pass
         finally:
@@ -826,8 +828,10 @@ async def serve_until_stopped(options: argparse.Namespace, state: State, key: st
         # apply to the bytes on the wire, as they do in ward.
         compression=None,
         # Liveness is the runner's job (it pings; websockets answers with pongs).
-        # Pinging from here too would also close --slow-reader sessions early.
-        ping_interval=None,
+        # Pinging from here too would also close --slow-reader sessions early,
+        # so it happens only when asked for (--ping-interval), with a pong
+        # allowed up to 5 s.
+        ping_interval=options.ping_interval, ping_timeout=5 if options.ping_interval else None,
         open_timeout=None if options.never_upgrade else OPEN_TIMEOUT_S,
     ) as server:
         port = server.sockets[0].getsockname()[1]
@@ -873,6 +877,10 @@ def parse_options(argv: list[str] | None) -> argparse.Namespace:
                         help="stop reading from each connection after its hello")
     parser.add_argument("--cert-ip", action="append", default=[], metavar="ADDR",
                         help="also name ADDR in the server certificate (when it is made)")
+    parser.add_argument("--ping-interval", type=non_negative(float), default=None,
+                        metavar="SECONDS", help="ping each runner this often (default: never)")
+    parser.add_argument("--read-delay", type=non_negative(float), default=0.0, metavar="SECONDS",
+                        help="pause this long after each message read from a runner")
     parser.add_argument("--summarize-output", action="store_true",
                         help="print each run.output as counts, not its lines")
     parser.add_argument("--max-message", type=positive_int, default=MAX_MESSAGE_BYTES,

@@ -198,7 +198,71 @@ nonisolated struct CloudResilienceTests {
         #expect(h.events("rejected").first?["status"]?.intValue == 401)
         #expect(h.wait { h.wardLog.contains("401") })
         #expect(!h.wardLog.contains("not-the-right-key-0123456789"))
+        // A refused key is a credential problem: retried at the cap (400 ms
+        // here) plus jitter, never in a fast loop (case 18, S3).
+        #expect(h.wait { h.wardLog.contains("backing off") })
+        let delay = h.wardLog.split(separator: "\n").first { $0.contains("backing off") }?
+            .split(separator: " ").first { $0.hasPrefix("delay_ms=") }
+            .flatMap { Int($0.dropFirst("delay_ms=".count)) }
+        #expect((delay ?? 0) >= 400, "\(h.wardLog)")
         #expect(h.stopWard() == 0)
+    }
+
+    @Test func slowConsumerThatPingsGetsEveryLineInOrderAndEveryPong() throws {
+        // Case 17: one writer owns the TLS connection. devcp pings every 10 ms
+        // and pauses after each message it reads, while 400,000 lines stream:
+        // every line arrives, in order, and no ping goes unanswered (devcp
+        // would close the session after 5 s without a pong).
+        let h = try CloudHarness(peerFlags: [
+            "--ping-interval", "0.01", "--read-delay", "0.002", "--summarize-output",
+        ])
+        h.writeConfig(timings: ["heartbeat_ms": 5_000])
+        try h.startWard()
+        #expect(h.connected())
+        h.send("run cloud.seq n=400000 --reason case 17 --id flood-17")
+        let result = try #require(h.result("flood-17", polls: 6_000))
+        #expect(result["outcome"]?.stringValue == "exited")
+        let frames = h.received("run.output", run: "flood-17")
+        let total = frames.compactMap { $0["lines"]?.intValue }.reduce(0, +)
+        #expect(total == 400_000)
+        let lastSeqs = frames.compactMap { $0["last_seq"]?.intValue }
+        #expect(lastSeqs == lastSeqs.sorted() && lastSeqs.last == 400_000)
+        #expect(frames.compactMap { $0["frame"]?.intValue } == Array(1...Int64(frames.count)))
+        #expect(h.events("disconnected").isEmpty, "log:\n\(h.wardLog)")
+    }
+
+    @Test func gibibyteStreamKeepsResidentMemoryFlat() throws {
+        // 1 GiB of 16 KiB lines through redaction, TLS and the websocket to a
+        // reader that keeps up. Resident memory is sampled once the first
+        // 64 MiB have gone through (buffers and caches warm) and on every poll
+        // after: it may not grow by 2 MiB.
+        let h = try CloudHarness(peerFlags: ["--summarize-output"])
+        h.writeConfig(timings: ["heartbeat_ms": 60_000])
+        try h.startWard()
+        #expect(h.connected())
+        h.send("run cloud.flood mib=1024 width=16384 --reason memory bound --id gib-1")
+        var baseline: Int?
+        var peak = 0
+        var seen = 0
+        let finished = h.wait(polls: 60_000) {
+            let frames = h.received("run.output", run: "gib-1")
+            if frames.count > seen {
+                // 64 MiB of text: the forwarded line count says how far it got.
+                let lines = frames.compactMap { $0["lines"]?.intValue }.reduce(0, +)
+                seen = frames.count
+                if let rss = h.wardRSSKiB {
+                    if baseline == nil, lines >= 4096 { baseline = rss }
+                    if baseline != nil { peak = max(peak, rss) }
+                }
+            }
+            return !h.received("run.finished", run: "gib-1").isEmpty
+        }
+        #expect(finished)
+        let result = try #require(h.received("run.finished", run: "gib-1").first)
+        #expect(result["counts"]?["stdout"]?["bytes"]?.intValue == 1 << 30)
+        #expect(result["counts"]?["forwarded"]?["lines"]?.intValue == 65_536)
+        let base = try #require(baseline)
+        #expect(peak - base < 2048, "RSS went from \(base) KiB to a peak of \(peak) KiB")
     }
 
     @Test func slowReaderBlocksTheChildInsteadOfGrowingMemory() throws {
