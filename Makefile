@@ -51,8 +51,8 @@ lint: ## Check formatting and that no shipped target imports Foundation.
 	  echo "lint: Foundation is not used in ward (see docs/architecture.md)"; exit 1; fi
 	@echo "lint: clean"
 
-demo: build ## Validate the example packs, print state, run actions, show and verify the journal.
-	contrib/demo.sh bin/ward
+demo: build venv ## Run ward connect against the development control plane, then show the journal.
+	contrib/demo.sh bin/ward $(VENV)/bin/python
 
 # The release: the binary, packs, service files, config skeleton and docs in
 # DIST_DIR/ward-VERSION-OS-ARCH.tar.gz, its .sha256 and install.sh beside it.
