@@ -52,6 +52,32 @@ import Testing
         opened.finish()
     }
 
+    @Test func pongIsNotAwaitedWhileOwnOutputIsStillQueued() throws {
+        // A slow link: the ping sits behind queued output, so the peer has not
+        // seen it. The verdict waits until the queue drains.
+        let opened = try OpenedClient(
+            configuration: WebSocketConfiguration(heartbeatIntervalMilliseconds: 2))
+        opened.transport.holdWrites = true
+        try opened.client.send(text: String(repeating: "x", count: 10_000))
+        let ticks = Timer(loop: opened.loop)
+        var turns = 0
+        ticks.start(after: 1, repeating: 1) {
+            turns += 1
+            if turns == 20 { opened.loop.stop() }
+        }
+        opened.loop.run()
+        // Many heartbeat intervals passed with the write held: still open.
+        #expect(opened.recorder.ends.isEmpty)
+        #expect(opened.client.isOpen)
+        // Once the queue drains and the pong still does not come, it ends.
+        opened.transport.drain()
+        opened.transport.holdWrites = false
+        ticks.close()
+        opened.loop.run()
+        #expect(opened.recorder.ends == [.noPong])
+        opened.finish()
+    }
+
     @Test func clientWithAnAnsweringServerStaysOpen() throws {
         let opened = try OpenedClient(
             configuration: WebSocketConfiguration(heartbeatIntervalMilliseconds: 2))

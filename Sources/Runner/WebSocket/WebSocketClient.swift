@@ -259,6 +259,16 @@ public final class WebSocketClient {
             precondition(rc == 0, "wslay_event_queue_msg(ping) failed while open: \(rc)")
             pump()
         case .halfOpen:
+            // The ping may still sit behind our own queued output on a slow
+            // link: the peer cannot have answered what it has not been sent.
+            // Judge only once the queue has drained (a dead peer stops the
+            // queue draining, and a queue that never drains still ends at the
+            // close or drain deadlines).
+            if queuedBytes > 0 {
+                logger?.debug(
+                    "pong late, but output is still queued", [("queued", String(queuedBytes))])
+                return
+            }
             // A half-open connection cannot carry a close handshake: drop it.
             finish(.noPong)
         }
