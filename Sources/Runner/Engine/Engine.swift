@@ -144,12 +144,14 @@ public final class Engine {
         }
     }
 
-    /// Cancels run `id`: its process group is terminated. False when no such run.
+    /// Cancels run `id`: its process group is terminated. A run whose
+    /// `started` event is still being written is never spawned and ends as
+    /// cancelled. False when no such run is in flight.
     @discardableResult
     public func cancel(runID id: String) -> Bool {
-        guard let state = active[id], let child = state.child else { return false }
+        guard let state = active[id] else { return false }
         if state.endReason == nil { state.endReason = .cancelled }
-        terminate(state, child)
+        if let child = state.child { terminate(state, child) }
         return true
     }
 
@@ -161,6 +163,13 @@ public final class Engine {
             id: state.request.id, action: run.action.name,
             argv: run.argv.map { state.redactor.redact($0) }, options: run.options, journal: head)
         state.info = info
+        if state.endReason == .cancelled {
+            // Cancelled while `started` was being written: nothing is spawned.
+            logger.info("run cancelled before it started", [("run.id", info.id)])
+            state.sink.runStarted(info)
+            finish(state, exit: nil, spawnError: nil)
+            return
+        }
         let spec = ChildSpec(
             executable: run.argv[0], argv: run.argv,
             environment: ChildEnvironment.build(

@@ -110,6 +110,19 @@ nonisolated struct CloudEndToEndTests {
             })
     }
 
+    @Test func cancelRightAfterTheRequestEndsTheRunCancelled() throws {
+        let h = try Self.connected()
+        // One write, so both arrive together: the cancel may come while the
+        // `started` event is still being written, before any child exists.
+        h.send(
+            #"{"type":"run","run":"cr-1","action":"cloud.wait","args":{"seconds":300},"reason":"race"}"#
+                + "\n" + #"{"type":"cancel","run":"cr-1"}"#)
+        let result = try #require(h.result("cr-1"))
+        #expect(result["outcome"]?.stringValue == "cancelled")
+        #expect(h.received("error").isEmpty)
+        #expect(h.journal("finished", run: "cr-1").count == 1)
+    }
+
     @Test func timeoutIsClampedAndEndsTheRun() throws {
         let h = try Self.connected()
         h.send("run cloud.wait seconds=300 --opt timeout_s=0 --reason timeout test --id t-1")
