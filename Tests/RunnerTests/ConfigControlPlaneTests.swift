@@ -38,6 +38,24 @@ import Testing
         #expect(!cp.allowPlaintextLoopback)
     }
 
+    @Test(arguments: [
+        ("wss://cp.example.com", true, "cp.example.com", 443, "/v1/runner"),
+        ("wss://cp.example.com:8443/ward/v1?x=1", true, "cp.example.com", 8443, "/ward/v1?x=1"),
+        ("wss://[2001:db8::1]:9443/r", true, "2001:db8::1", 9443, "/r"),
+        ("ws://127.0.0.1:8080/v1/runner", false, "127.0.0.1", 8080, "/v1/runner"),
+        ("ws://[::1]/x", false, "::1", 80, "/x"),
+        ("ws://localhost:81", false, "localhost", 81, "/v1/runner"),
+    ])
+    func urlIsParsedIntoTheEndpoint(
+        _ url: String, _ secure: Bool, _ host: String, _ port: Int, _ path: String
+    ) throws {
+        let endpoint = try ControlPlaneEndpoint.parse(url, allowPlaintextLoopback: true).get()
+        #expect(endpoint.secure == secure)
+        #expect(endpoint.host == host)
+        #expect(Int(endpoint.port) == port)
+        #expect(endpoint.path == path)
+    }
+
     @Test func sectionIsOptional() throws {
         #expect(try load("runner: {id: a}\n").get().controlPlane == nil)
     }
@@ -50,6 +68,15 @@ import Testing
         ("control_plane: {url: wss://x, backoff_base_ms: 500, backoff_cap_ms: 100}\n", "above"),
         ("control_plane: {url: wss://x, allow_plaintext_loopback: yes}\n", "true or false"),
         ("control_plane: {url: wss://x, retry: 3}\n", "retry"),
+        ("control_plane: {url: ws://127.0.0.1:8080}\n", "allow_plaintext_loopback: true"),
+        (
+            "control_plane: {url: ws://cp.example.com, allow_plaintext_loopback: true}\n",
+            "only to a loopback address"
+        ),
+        ("control_plane: {url: \"wss://user@cp.example.com\"}\n", "credentials"),
+        ("control_plane: {url: \"wss://cp.example.com:99999/\"}\n", "invalid port"),
+        ("control_plane: {url: \"wss://[::1/\"}\n", "unclosed ["),
+        ("control_plane: {url: \"wss:///v1\"}\n", "names no host"),
     ])
     func refusesBadSettingsNamingTheKey(_ body: String, _ fragment: String) {
         guard case .failure(let d) = load(body) else {

@@ -52,7 +52,8 @@ nonisolated struct CloudConformanceTests {
         let peer = try #require(
             LinePeer([
                 CloudHarness.python, "-u",
-                WardProcess.repoRoot + "/Tests/RunnerTests/Fixtures/websocket/conformance_server.py",
+                WardProcess.repoRoot
+                    + "/Tests/RunnerTests/Fixtures/websocket/conformance_server.py",
                 "--cert", certs.path + "/server.pem", "--key", certs.path + "/server.key",
             ]))
         let port = try #require(peer.port())

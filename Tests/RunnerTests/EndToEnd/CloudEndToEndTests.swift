@@ -37,9 +37,32 @@ nonisolated struct CloudEndToEndTests {
         #expect(hello["journal"]?["seq"]?.intValue == 0)
         #expect(hello["in_flight"]?.arrayValue == [])
         #expect(h.wardLog.contains("msg=\"advertised actions\""))
-        // The key is never in the log.
+        // The key is never in the log, the journal, the hello or `ward state`.
         let key = try #require(TempDir.readAbsolute(h.keyFile))
+        h.send("run e2e.echo message=after-hello --reason key check --id key-1")
+        #expect(h.result("key-1")?["outcome"]?.stringValue == "exited")
         #expect(!h.wardLog.contains(key))
+        #expect(!(h.dir.read("journal/events.jsonl") ?? "").contains(key))
+        #expect(!JSONWriter.string(hello).contains(key))
+        let state = WardProcess.run(["--config", h.configPath, "state"])
+        #expect(state.status == 0)
+        #expect(!state.stdout.contains(key) && !state.stderr.contains(key))
+    }
+
+    @Test func pinnedCAConnectsAndPlaintextNeedsTheLoopbackFlag() throws {
+        let h = try CloudHarness()
+        h.writeConfig(controlPlane: [
+            "url: \(h.url)", "pinned_ca_file: \(h.caFile)", "key_file: \(h.keyFile)",
+        ])
+        try h.startWard()
+        #expect(h.connected(), "log:\n\(h.wardLog)")
+        #expect(h.stopWard() == 0)
+
+        // ws:// without the flag never starts: exit 3, and the message says why.
+        h.writeConfig(controlPlane: ["url: ws://127.0.0.1:\(h.port)", "key_file: \(h.keyFile)"])
+        let refused = WardProcess.run(["--config", h.configPath, "connect"])
+        #expect(refused.status == 3)
+        #expect(refused.stderr.contains("allow_plaintext_loopback"))
     }
 
     @Test func runStreamsLinesInOrderAndItsResultAnchorsTheJournal() throws {
