@@ -54,6 +54,24 @@ enum ActionRunCommand {
             requester: "uid:\(getuid())")
         let sink = TerminalSink(
             mode: o.flag("json") ? .json : (o.flag("stream") ? .stream : .buffered))
+        if o.value("run-id") != nil {
+            // At most once per run id, as for the control plane's runs: an id the
+            // journal already holds is refused, never run again.
+            let record = RunHistory.lookup(request.id, in: runtime.journal.files)
+            if record.started != nil {
+                let seq = record.endedHead.map { " (journal seq \($0.seq))" } ?? ""
+                let outcome = record.ended?["outcome"]?.stringValue
+                runtime.engine.refuse(
+                    request,
+                    Refusal(
+                        .duplicateRun,
+                        "run \(request.id) is already in the journal"
+                            + (outcome.map { ", \($0)" } ?? ", with no recorded end") + seq
+                            + "; it is not run again"), sink: sink)
+                runtime.runUntilIdle()
+                return sink.exitCode
+            }
+        }
         runtime.engine.submit(request, sink: sink)
         runtime.runUntilIdle()
         return sink.exitCode

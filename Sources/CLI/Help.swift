@@ -108,7 +108,8 @@ enum Help {
           --stream            Print each line as it arrives, labelled with its stream.
                               Without it, output is printed when the run ends.
           --json              Print one JSON document with the lines and the result.
-          --run-id ID         Use this run id instead of a random one.
+          --run-id ID         Use this run id instead of a random one. An id the journal
+                              already holds is refused (exit 4), never run again.
 
         Exit codes: 0 the action exited 0, 1 it exited non-zero, 3 config or packs invalid,
         4 refused (nothing ran), 5 timed out, cancelled or failed to start, 6 journal error.

@@ -80,6 +80,28 @@ import Testing
         #expect(events.first?["code"] == .string(code))
     }
 
+    @Test func runIDAlreadyInTheJournalIsRefusedNotRunAgain() {
+        let s = Scratch()
+        let first = s.ward([
+            "action", "run", "e2e.echo", "--arg", "message=once", "--run-id",
+            "cli-once-1", "--reason", "first",
+        ])
+        #expect(first.status == 0)
+        let second = s.ward([
+            "action", "run", "e2e.echo", "--arg", "message=twice", "--run-id",
+            "cli-once-1", "--reason", "second",
+        ])
+        #expect(second.status == 4)
+        #expect(second.stderr.contains("already in the journal, exited"), "\(second.stderr)")
+        #expect(!second.stdout.contains("twice"))
+        let started = s.events.filter {
+            $0["event"]?.stringValue == "started" && $0["run"]?.stringValue == "cli-once-1"
+        }
+        #expect(started.count == 1)
+        #expect(s.events.last?["event"]?.stringValue == "refused")
+        #expect(s.events.last?["code"]?.stringValue == "duplicate_run")
+    }
+
     @Test func missingReasonIsAUsageError() {
         let s = Scratch()
         let out = s.ward(["action", "run", "e2e.echo", "--arg", "message=x"])
