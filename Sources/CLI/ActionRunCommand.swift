@@ -29,16 +29,7 @@ enum ActionRunCommand {
         if o.flag("stream") && o.flag("json") {
             throw ArgumentParser.usage(command, "--stream and --json cannot be combined")
         }
-        var args: [(name: String, value: RequestValue)] = []
-        for kv in o.all("arg") {
-            let (k, v) = try ArgumentParser.keyValue(kv, option: "arg", command: command)
-            args.append((k, .text(v)))
-        }
-        var options: [(name: String, value: RequestValue)] = []
-        for kv in o.all("opt") {
-            let (k, v) = try ArgumentParser.keyValue(kv, option: "opt", command: command)
-            options.append((k, .text(v)))
-        }
+        let (args, options) = try values(o, command: command)
 
         let (config, registry) = try globals.loadRegistry()
         let logger = globals.logger(config: config)
@@ -75,6 +66,25 @@ enum ActionRunCommand {
         runtime.engine.submit(request, sink: sink)
         runtime.runUntilIdle()
         return sink.exitCode
+    }
+}
+
+extension ActionRunCommand {
+    /// The `--arg k=v` and `--opt k=v` values, as typed.
+    static func values(_ o: ParsedOptions, command: String) throws(CommandFailure) -> (
+        args: [(name: String, value: RequestValue)], options: [(name: String, value: RequestValue)]
+    ) {
+        var args: [(name: String, value: RequestValue)] = []
+        for kv in o.all("arg") {
+            let (k, v) = try ArgumentParser.keyValue(kv, option: "arg", command: command)
+            args.append((k, .text(v)))
+        }
+        var options: [(name: String, value: RequestValue)] = []
+        for kv in o.all("opt") {
+            let (k, v) = try ArgumentParser.keyValue(kv, option: "opt", command: command)
+            options.append((k, .text(v)))
+        }
+        return (args, options)
     }
 }
 

@@ -10,6 +10,7 @@ enum Help {
           state                  Print the runner's identity, packs and every action's schema (JSON).
           action list            List the declared actions, one line each.
           action run NAME        Run one declared action through the full pipeline.
+          action plan NAME       Show exactly what a run would execute, without running it.
           connect                Run as the daemon: dial the control plane, run what it asks.
           events tail            Print the newest journal events.
           events verify          Check the journal's hash chain.
@@ -82,6 +83,29 @@ enum Help {
           --compact   One line instead of indented JSON.
 
         Exit codes: 0 ok, 3 config or packs invalid.
+        """
+
+    static let actionPlan = """
+        Usage: ward action plan NAME --reason TEXT [--arg NAME=VALUE]... [--opt NAME=VALUE]...
+                                [--json]
+
+        A dry run: the whole pipeline of `ward action run` up to, but not including,
+        execution. Validates every argument against the declared schema, clamps the
+        options, expands the argv, environment and working directory, and prints them:
+        each argv element on its own line in JSON quotes, secret values as
+        [REDACTED:arg.NAME] markers, each clamped option with the bound that clamped it.
+        A refusal is printed exactly as the run would get it. Nothing is executed; one
+        `planned` event is journaled. A later run of the same request executes the
+        same argv.
+
+        Options:
+          --arg NAME=VALUE    An argument, typed by the schema. Repeatable.
+          --opt NAME=VALUE    A requested option (timeout_s, ...). Repeatable.
+          --reason TEXT       Why; journaled with the plan. Required.
+          --json              Print the plan (or the refusal) as JSON.
+
+        Exit codes: 0 planned, 2 usage, 3 config or packs invalid, 4 refused,
+        6 journal error.
         """
 
     static let actionList = """

@@ -29,8 +29,10 @@ enum HelpCommand {
         case "connect": Terminal.out(Help.connect)
         case "mcp": Terminal.out(Help.mcp)
         case "action run": Terminal.out(Help.actionRun)
+        case "action plan": Terminal.out(Help.actionPlan)
         case "action list": Terminal.out(Help.actionList)
-        case "action": Terminal.out(Help.actionRun + "\n\n" + Help.actionList)
+        case "action":
+            Terminal.out(Help.actionRun + "\n\n" + Help.actionPlan + "\n\n" + Help.actionList)
         case "events tail": Terminal.out(Help.eventsTail)
         case "events verify": Terminal.out(Help.eventsVerify)
         case "events": Terminal.out(Help.eventsTail + "\n\n" + Help.eventsVerify)

@@ -49,10 +49,14 @@ import Runner
             precondition(name == "validate")
             return try PackValidateCommand.run(words, globals)
         case "action":
-            guard let (name, words) = try sub(tail, "action", ["list", "run"]) else { return .ok }
-            return name == "run"
-                ? try ActionRunCommand.run(words, globals)
-                : try ActionListCommand.run(words, globals)
+            guard let (name, words) = try sub(tail, "action", ["list", "run", "plan"]) else {
+                return .ok
+            }
+            switch name {
+            case "run": return try ActionRunCommand.run(words, globals)
+            case "plan": return try ActionPlanCommand.run(words, globals)
+            default: return try ActionListCommand.run(words, globals)
+            }
         case "events":
             guard let (name, words) = try sub(tail, "events", ["tail", "verify"]) else {
                 return .ok

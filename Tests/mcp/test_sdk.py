@@ -140,6 +140,27 @@ async def test_bad_arguments_come_back_as_a_tool_error_naming_each(scratch):
     assert [e["event"] for e in events] == ["refused"]  # journaled, and nothing ran
 
 
+async def test_dry_run_shows_the_argv_the_call_would_run_and_runs_nothing(scratch):
+    with anyio.fail_after(TEST_TIMEOUT_S):
+        async with client(scratch / "config.yaml") as c:
+            tools = {t.name: t for t in (await c.list_tools()).tools}
+            assert tools["e2e_region"].input_schema["properties"]["dry_run"]["type"] == "boolean"
+            plan = await c.call_tool("e2e_region", {"region": "dk", "reason": "plan",
+                                                    "dry_run": True})
+            bad = await c.call_tool("e2e_region", {"region": "fi", "reason": "plan",
+                                                   "dry_run": True})
+            run = await c.call_tool("e2e_region", {"region": "dk", "reason": "run"})
+    assert plan.is_error is False
+    assert "nothing ran" in plan.content[0].text
+    assert plan.structured_content["outcome"] == "planned"
+    assert plan.structured_content["argv"] == run.structured_content["argv"]
+    assert bad.is_error is True and "args.region" in bad.content[0].text
+    events = journal(scratch)
+    assert [(e["event"], e.get("outcome")) for e in events] == [
+        ("planned", "planned"), ("planned", "refused"), ("started", None),
+        ("finished", "exited")]
+
+
 async def test_missing_reason_is_refused_by_the_engine(scratch):
     with anyio.fail_after(TEST_TIMEOUT_S):
         async with client(scratch / "config.yaml") as c:

@@ -46,6 +46,15 @@ extension CloudLink {
                 [("code", error.code), ("error", error.message)])
             reply(error.json)
         case .success(.run(let request)): handleRun(request)
+        case .success(.plan(let request)):
+            engine.plan(request) { [weak self] result, head in
+                guard let self else { return }
+                switch result {
+                case .success(let plan): self.reply(WireEncoder.planResult(plan))
+                case .failure(let refusal):
+                    self.reply(WireEncoder.planRefused(runID: request.id, refusal, head: head))
+                }
+            }
         case .success(.cancel(let id)):
             if engine.cancel(runID: id) {
                 logger.info("run cancelled by the control plane", [("run.id", id)])

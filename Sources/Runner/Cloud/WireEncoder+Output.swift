@@ -48,6 +48,31 @@ extension WireEncoder {
         return out
     }
 
+    /// `plan.result` for a plan that validated: the exact argv, environment and
+    /// clamped options a run of the same request would use; nothing ran.
+    public static func planResult(_ plan: Plan) -> JSONValue {
+        guard case .object(let body) = plan.json else { preconditionFailure("plan is an object") }
+        var o = JSONObject()
+        o["type"] = "plan.result"
+        for member in body.members { o[member.key] = member.value }
+        return .object(o)
+    }
+
+    /// `plan.result` for a plan refused as the run would be.
+    public static func planRefused(runID: String, _ refusal: Refusal, head: JournalHead?)
+        -> JSONValue
+    {
+        var o = JSONObject()
+        o["type"] = "plan.result"
+        o["run"] = .string(runID)
+        o["outcome"] = "refused"
+        o["code"] = .string(refusal.code.rawValue)
+        o["message"] = .string(refusal.message)
+        o["errors"] = .array(refusal.errors.map(\.json))
+        o["journal"] = journal(head)
+        return .object(o)
+    }
+
     /// `state`: the runner's packs changed (SIGHUP reload); the same document
     /// as in `hello`.
     public static func state(_ state: JSONValue, head: JournalHead?) -> JSONValue {

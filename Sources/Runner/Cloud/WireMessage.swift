@@ -12,6 +12,8 @@ nonisolated public enum WireProtocol {
 public enum IncomingMessage: Equatable {
     /// Run an action.
     case run(RunRequest)
+    /// Plan an action: everything but the execution (a dry run).
+    case plan(RunRequest)
     /// Cancel a run in flight.
     case cancel(run: String)
     /// These results were stored; forget them.
@@ -70,7 +72,8 @@ public enum WireDecoder {
                 WireError(code: "invalid_message", message: "member \"type\" must be a string"))
         }
         switch type {
-        case "run": return decodeRun(o).map { .run($0) }
+        case "run": return decodeRun(o, type).map { .run($0) }
+        case "plan": return decodeRun(o, type).map { .plan($0) }
         case "cancel":
             return runID(o, type).map { .cancel(run: $0) }
         case "ack":
@@ -87,36 +90,36 @@ public enum WireDecoder {
         }
     }
 
-    static func decodeRun(_ o: JSONObject) -> Result<RunRequest, WireError> {
+    static func decodeRun(_ o: JSONObject, _ type: String) -> Result<RunRequest, WireError> {
         let id: String
-        switch runID(o, "run") {
+        switch runID(o, type) {
         case .success(let v): id = v
         case .failure(let e): return .failure(e)
         }
         guard let action = o["action"]?.stringValue else {
-            return .failure(invalid("run", "member \"action\" must be a string"))
+            return .failure(invalid(type, "member \"action\" must be a string"))
         }
         guard let reason = o["reason"]?.stringValue else {
-            return .failure(invalid("run", "member \"reason\" must be a string"))
+            return .failure(invalid(type, "member \"reason\" must be a string"))
         }
         var args: [(name: String, value: RequestValue)] = []
         if let raw = o["args"] {
             guard case .object(let a) = raw else {
-                return .failure(invalid("run", "member \"args\" must be an object"))
+                return .failure(invalid(type, "member \"args\" must be an object"))
             }
             args = a.members.map { ($0.key, .json($0.value)) }
         }
         var options: [(name: String, value: RequestValue)] = []
         if let raw = o["options"] {
             guard case .object(let a) = raw else {
-                return .failure(invalid("run", "member \"options\" must be an object"))
+                return .failure(invalid(type, "member \"options\" must be an object"))
             }
             options = a.members.map { ($0.key, .json($0.value)) }
         }
         var requester = "control-plane"
         if let r = o["requester"] {
             guard case .object(let ro) = r, let who = ro["id"]?.stringValue else {
-                return .failure(invalid("run", "member \"requester\" must be {\"id\": string}"))
+                return .failure(invalid(type, "member \"requester\" must be {\"id\": string}"))
             }
             requester = who
             if let approval = ro["approval"]?.stringValue { requester += " approval:\(approval)" }

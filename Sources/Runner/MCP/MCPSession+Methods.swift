@@ -123,6 +123,26 @@ extension MCPSession {
             return
         }
 
+        if call.dryRun {
+            let request = RunRequest(
+                id: "plan-" + RandomID.uuid(), action: call.action, args: call.args,
+                options: call.options, reason: call.reason, origin: .mcp, requester: requester)
+            engine.plan(request) { result, head in
+                switch result {
+                case .success(let plan):
+                    reply(JSONRPCCodec.result(id, ToolResult.planned(plan, version: version)))
+                case .failure(let refusal):
+                    reply(
+                        JSONRPCCodec.result(
+                            id,
+                            ToolResult.refused(
+                                runID: request.id, action: call.action,
+                                code: refusal.code.rawValue, message: refusal.message,
+                                errors: refusal.errors, journal: head, version: version)))
+                }
+            }
+            return
+        }
         let sink = ToolCallSink(
             requestID: id, runID: runID, call: call, version: version,
             progress: { [weak self] note in

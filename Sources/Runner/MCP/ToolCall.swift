@@ -15,6 +15,8 @@ public struct ToolCall {
     public var reason: String
     /// `_meta.progressToken`, when the client wants progress notifications.
     public var progressToken: JSONValue?
+    /// `dry_run: true`: plan the call (validate, clamp, expand) and run nothing.
+    public var dryRun = false
 
     /// Why a call cannot even be handed to the engine.
     public enum Problem: Error, Equatable, Sendable {
@@ -78,6 +80,13 @@ public struct ToolCall {
                     continue
                 }
                 call.options = o.members.map { ($0.key, RequestValue.json($0.value)) }
+            case "dry_run":
+                guard case .bool(let b) = value else {
+                    problems.append(
+                        FieldError("dry_run", "expected a boolean, got \(value.typeName)"))
+                    continue
+                }
+                call.dryRun = b
             default:
                 call.args.append((name, .json(value)))
             }

@@ -64,6 +64,19 @@ public enum ToolResult {
             isError: !result.succeeded || result.journalError != nil, version: version)
     }
 
+    /// The result of a `dry_run` call: what would run, nothing ran.
+    public static func planned(_ plan: Plan, version: String) -> JSONValue {
+        var text = "dry run of \(plan.action), nothing ran. argv:"
+        for (i, element) in plan.argv.enumerated() {
+            text += "\n  [\(i)] " + JSONWriter.string(.string(element))
+        }
+        for o in plan.options {
+            text += "\n\(o.name.rawValue) = \(o.value)"
+            if let by = o.clampedBy { text += " (requested \(o.requested ?? 0), clamped by \(by))" }
+        }
+        return build(texts: [text], structured: plan.json, isError: false, version: version)
+    }
+
     /// The result of a refused call: nothing ran. The text names every bad
     /// field so an agent can correct the call.
     public static func refused(

@@ -35,8 +35,8 @@ public enum ToolSchema {
     }
 
     /// The JSON Schema of a call's `arguments`: the action's arguments at the
-    /// top level, then `reason` (required) and `options`. Both names are
-    /// reserved in packs, so nothing collides.
+    /// top level, then `reason` (required), `options` and `dry_run`. These
+    /// names are reserved in packs, so nothing collides.
     public static func inputSchema(_ action: Action) -> JSONValue {
         var properties = JSONObject()
         var required: [JSONValue] = []
@@ -50,6 +50,12 @@ public enum ToolSchema {
             "minLength": 1, "maxLength": .int(Int64(Validator.maxReasonBytes)),
         ]
         properties["options"] = options(action)
+        properties["dry_run"] = [
+            "type": "boolean", "default": false,
+            "description": .string(
+                "true: check the arguments and show the exact argv and clamped options that"
+                    + " would run, without running anything."),
+        ]
         required.append("reason")
         return [
             "type": "object", "properties": .object(properties), "required": .array(required),

@@ -195,6 +195,29 @@ nonisolated struct CloudEndToEndTests {
         #expect(h.lineTexts("once-1") == ["once"])
     }
 
+    @Test func planOverTheWireMatchesTheRunAndRunsNothing() throws {
+        let h = try Self.connected()
+        let body = #""action":"e2e.region","args":{"region":"dk","host":"web-2"},"reason":"plan""#
+        h.send(#"{"type":"plan","run":"p-1",\#(body)}"#)
+        #expect(h.wait { !h.received("plan.result", run: "p-1").isEmpty })
+        let plan = try #require(h.received("plan.result", run: "p-1").first)
+        #expect(plan["outcome"]?.stringValue == "planned")
+        #expect(h.journal("started", run: "p-1").isEmpty)
+        #expect(h.journal("planned", run: "p-1").count == 1)
+        h.send(#"{"type":"run","run":"p-2",\#(body)}"#)
+        #expect(h.result("p-2")?["outcome"]?.stringValue == "exited")
+        let accepted = try #require(h.received("run.accepted", run: "p-2").first)
+        #expect(accepted["argv"] == plan["argv"])
+
+        h.send(
+            #"{"type":"plan","run":"p-3","action":"e2e.region","args":{"region":"fi"},"reason":"x"}"#
+        )
+        #expect(h.wait { !h.received("plan.result", run: "p-3").isEmpty })
+        let refused = try #require(h.received("plan.result", run: "p-3").first)
+        #expect(refused["outcome"]?.stringValue == "refused")
+        #expect(refused["errors"]?.arrayValue?.first?["field"]?.stringValue == "args.region")
+    }
+
     @Test func malformedAndUnknownMessagesGetAnErrorAndTheLinkStaysUp() throws {
         let h = try Self.connected()
         h.send("{not json")
