@@ -12,7 +12,7 @@ from mcp import Client, StdioServerParameters
 from mcp_types import Implementation
 
 from support import (BASE_ENV, REPO, TEST_TIMEOUT_S, cmdline, group_members, journal,
-                     proc_stat, sleeper_group, ward_binary, write_config)
+                     proc_stat, sleeper_group, wait_for, ward_binary, write_config)
 
 pytestmark = pytest.mark.anyio
 
@@ -159,6 +159,25 @@ async def test_dry_run_shows_the_argv_the_call_would_run_and_runs_nothing(scratc
     assert [(e["event"], e.get("outcome")) for e in events] == [
         ("planned", "planned"), ("planned", "refused"), ("started", None),
         ("finished", "exited")]
+
+
+async def test_single_run_action_is_refused_while_another_process_holds_it(scratch):
+    holder = subprocess.Popen(
+        [ward_binary(), "--config", str(scratch / "config.yaml"), "action", "run", "e2e.single",
+         "--arg", "seconds=30", "--run-id", "cli-holder", "--reason", "holds the slot"],
+        env=BASE_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: any(e["event"] == "started" for e in journal(scratch)),
+                 what="the holder's started event")
+        with anyio.fail_after(TEST_TIMEOUT_S):
+            async with client(scratch / "config.yaml") as c:
+                result = await c.call_tool("e2e_single", {"seconds": 1, "reason": "second"})
+        assert result.is_error is True
+        assert result.structured_content["code"] == "busy"
+        assert "cli-holder" in result.content[0].text
+    finally:
+        holder.terminate()
+        holder.wait()
 
 
 async def test_missing_reason_is_refused_by_the_engine(scratch):

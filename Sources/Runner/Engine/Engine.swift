@@ -122,12 +122,40 @@ public final class Engine {
             return
         }
 
+        var slot: ActionSlots.Slot?
+        if let limit = run.action.concurrency {
+            switch ActionSlots(journalPath: journal.files.path).acquire(
+                action: run.action.name, limit: limit, runID: request.id)
+            {
+            case .success(let s): slot = s
+            case .failure(.full(let holders)):
+                let runs = limit == 1 ? "1 run" : "\(limit) runs"
+                refuse(
+                    request,
+                    Refusal(
+                        .busy,
+                        "\(run.action.name) allows \(runs) at a time on this host; in flight: "
+                            + holders.joined(separator: ", ")), sink: sink)
+                return
+            case .failure(.unusable(let why)):
+                refuse(
+                    request,
+                    Refusal(
+                        .journalUnavailable,
+                        "the action's concurrency limit cannot be checked, so it was not run: "
+                            + why), sink: sink)
+                return
+            }
+        }
+
         let redactor = redactor(secrets: run.secrets, actionRules: run.action.redaction)
         let state = ActiveRun(request: request, run: run, redactor: redactor, sink: sink)
+        state.slot = slot
         active[request.id] = state
         journal.append(event: "started", fields: startedFields(state)) { [self] result in
             switch result {
             case .failure(let error):
+                state.slot?.release()
                 active[request.id] = nil
                 logger.error(
                     "journal unavailable, run refused",
@@ -268,6 +296,7 @@ public final class Engine {
                     "journal write failed", [("run.id", result.runID), ("error", "\(error)")])
             }
             active[state.request.id] = nil
+            state.slot?.release()
             if state.child != nil { liveRecords?.remove(runID: state.request.id) }
             state.child = nil
             logger.info(
@@ -346,6 +375,8 @@ final class ActiveRun {
     var endReason: Outcome?
     /// Set once the run's process group is being terminated.
     var terminating = false
+    /// The action's concurrency slot, held until the run's end is journaled.
+    var slot: ActionSlots.Slot?
     var lastInput: [OutputLine.Stream: Int64] = [:]
 
     init(request: RunRequest, run: ValidatedRun, redactor: Redactor, sink: RunSink) {

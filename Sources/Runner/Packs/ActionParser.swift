@@ -17,10 +17,12 @@ enum ActionParser {
     /// Most argv elements an action may template. Real commands use a dozen; the cap
     /// keeps a typo (a pasted file) from becoming a huge argv.
     static let maxArgv = 256
+    /// Highest per-action concurrency: the runner-wide limit's own maximum.
+    static let maxConcurrency: Int64 = 1024
 
     private static let keys = [
-        "description", "read_only", "exec", "script", "args", "options", "env", "workdir",
-        "redact",
+        "description", "read_only", "concurrency", "exec", "script", "args", "options", "env",
+        "workdir", "redact",
     ]
 
     /// The action `name` declared by `node`, or nil when anything in it is wrong
@@ -36,6 +38,12 @@ enum ActionParser {
         guard let fields = Fields(node, path: path, allowed: keys, into: &d) else { return nil }
         let description = fields.string("description", required: true, into: &d)
         let readOnly = fields.boolean("read_only", into: &d) ?? false
+        let concurrency = fields.integer("concurrency", into: &d)
+        if let c = concurrency, !(1...Self.maxConcurrency).contains(c) {
+            d.error(
+                fields["concurrency"]!.location,
+                "\(fields.path("concurrency")): \(c) is outside 1 to \(Self.maxConcurrency)")
+        }
         let args =
             fields["args"].map { ArgParser.parse($0, path: fields.path("args"), into: &d) }
             ?? []
@@ -55,11 +63,13 @@ enum ActionParser {
 
         guard d.errorCount == before, let description, let execution else { return nil }
         lintLeadingDash(execution, args: args, path: path, &d)
-        return Action(
+        var action = Action(
             name: name, pack: context.packName, description: description, readOnly: readOnly,
             args: args, options: options, execution: execution.execution,
             environment: environment ?? EnvironmentSpec(), workingDirectory: workdir,
             redaction: context.rules + (actionRules ?? []), location: keyLocation)
+        action.concurrency = concurrency.map { Int($0) }
+        return action
     }
 
     private static func workingDirectory(_ fields: Fields, _ d: inout Diagnostics) -> String {

@@ -176,6 +176,9 @@ public struct Action {
     public var description: String
     /// A hint for clients that the action changes nothing; never enforcement.
     public var readOnly: Bool
+    /// Most runs of this action in flight at once on this host, across every
+    /// ward process (cloud, CLI, MCP); nil for no limit beyond the runner's.
+    public var concurrency: Int? = nil
     /// Declared arguments in declaration order.
     public var args: [ArgSpec]
     /// Every option with its effective bounds, in `OptionName.allCases` order.

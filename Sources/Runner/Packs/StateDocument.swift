@@ -51,6 +51,7 @@ public enum StateDocument {
         out["pack"] = .string(action.pack)
         out["description"] = .string(action.description)
         out["read_only"] = .bool(action.readOnly)
+        if let concurrency = action.concurrency { out["concurrency"] = .int(Int64(concurrency)) }
         out["kind"] = .string(action.execution.kind)
         switch action.execution {
         case .exec(let argv):

@@ -62,3 +62,58 @@ import Testing
         #expect(out.stdout.contains("Nothing is executed"))
     }
 }
+
+/// `concurrency:` in a pack: one run of `e2e.single` at a time on the host,
+/// whichever face asks.
+@Suite(.serialized, .enabled(if: CloudHarness.hasVenv, "needs .venv (make venv)"))
+nonisolated struct ActionConcurrencyTests {
+    @Test func secondRunOfASingleRunActionIsRefusedFromTheCLIAndTheCloud() throws {
+        let h = try CloudHarness()
+        try h.startWard()
+        #expect(h.connected())
+        h.send("run e2e.single seconds=30 --reason hold the slot --id one-1")
+        #expect(h.wait { h.lineTexts("one-1") == ["holding"] })
+
+        // From the CLI, a separate process: refused, naming the run in flight.
+        let cli = WardProcess.run([
+            "--config", h.configPath, "action", "run", "e2e.single", "--reason", "second",
+        ])
+        #expect(cli.status == 4)
+        #expect(cli.stderr.contains("allows 1 run at a time") && cli.stderr.contains("one-1"))
+        // From the cloud: refused as busy, naming it too.
+        h.send("run e2e.single seconds=1 --reason third --id one-2")
+        let refused = try #require(h.result("one-2"))
+        #expect(refused["code"]?.stringValue == "busy")
+        #expect(refused["message"]?.stringValue?.contains("one-1") == true)
+
+        // Once the first ends, the slot is free again.
+        h.send("cancel one-1")
+        #expect(h.result("one-1")?["outcome"]?.stringValue == "cancelled")
+        h.send("run e2e.single seconds=1 --reason after --id one-3")
+        #expect(h.result("one-3")?["outcome"]?.stringValue == "exited")
+        let state = WardProcess.run(["--config", h.configPath, "state", "--compact"])
+        let doc = try JSONReader.parse(state.stdout)
+        let single = doc["actions"]?.arrayValue?.first { $0["name"]?.stringValue == "e2e.single" }
+        #expect(single?["concurrency"]?.intValue == 1)
+    }
+
+    @Test func slotOfAKilledWardIsFreeAgain() throws {
+        let s = Scratch()
+        let ward = TestSpawn.spawn(
+            [
+                WardProcess.binary, "--config", s.config, "action", "run", "e2e.single",
+                "--arg", "seconds=30", "--reason", "holder",
+            ], environment: ["PATH=/usr/bin:/bin"], stdin: .null, stdout: .null, stderr: .null)
+        let pid = try #require(ward)
+        for _ in 0..<500 where !s.journalLines.contains(where: { $0.contains("\"started\"") }) {
+            usleep(10_000)
+        }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        let next = s.ward([
+            "action", "run", "e2e.single", "--arg", "seconds=1", "--reason", "after a crash",
+        ])
+        #expect(next.status == 0, "\(next.stderr)")
+    }
+}
