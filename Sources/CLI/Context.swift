@@ -35,7 +35,9 @@ struct GlobalOptions {
     /// Loads the config and every pack it names; warnings go to stderr.
     func loadRegistry() throws(CommandFailure) -> (RunnerConfig, Registry) {
         let config = try loadConfig()
-        let loader = PackLoader(ceilings: config.ceilings, allowWritable: allowWritable)
+        let loader = PackLoader(
+            ceilings: config.ceilings, allowWritable: allowWritable,
+            limitCeilings: config.limitCeilings)
         let (registry, diagnostics) = loader.load(directories: config.packDirectories)
         for d in diagnostics where d.severity == .warning { Terminal.err(d.description) }
         guard let registry else {

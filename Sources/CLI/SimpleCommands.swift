@@ -100,11 +100,13 @@ enum PackValidateCommand {
             throw ArgumentParser.usage("pack validate", "name at least one pack folder")
         }
         // Ceilings come from the config when one was named; otherwise the defaults.
-        var ceilings = RunnerConfig.defaults(baseDirectory: "/").ceilings
+        var config = RunnerConfig.defaults(baseDirectory: "/")
         if globals.configPath != nil || getenv("WARD_CONFIG") != nil {
-            ceilings = try globals.loadConfig().ceilings
+            config = try globals.loadConfig()
         }
-        let loader = PackLoader(ceilings: ceilings, allowWritable: globals.allowWritable)
+        let loader = PackLoader(
+            ceilings: config.ceilings, allowWritable: globals.allowWritable,
+            limitCeilings: config.limitCeilings)
         let (registry, diagnostics) = loader.load(directories: o.positionals)
         let errors = diagnostics.filter { $0.severity == .error }.count
         if o.flag("json") {

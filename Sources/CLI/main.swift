@@ -113,6 +113,9 @@ extension GlobalOptions {
     }
 }
 
+// The pre-exec step of an action with `limits:` (LimitShim): before anything else.
+LimitShim.runIfRequested(CommandLine.arguments)
+
 do {
     try ProcessSetup.apply()
 } catch {

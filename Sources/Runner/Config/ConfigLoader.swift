@@ -169,13 +169,27 @@ enum ConfigLoader {
     private static func readLimits(
         _ node: YAMLNode, _ base: String, _ config: inout RunnerConfig, _ d: inout Diagnostics
     ) {
-        let keys = ["max_concurrent_runs", "kill_grace_s", "ceilings"]
+        let keys = ["max_concurrent_runs", "kill_grace_s", "ceilings", "child_ceilings"]
         guard let fields = Fields(node, path: "limits", allowed: keys, into: &d) else { return }
         if let v = bounded(fields, "max_concurrent_runs", ConfigLimits.maxConcurrentRuns, &d) {
             config.maxConcurrentRuns = Int(v)
         }
         if let v = bounded(fields, "kill_grace_s", ConfigLimits.killGraceSeconds, &d) {
             config.killGraceMilliseconds = v * 1000
+        }
+        if let node = fields["child_ceilings"],
+            let child = Fields(
+                node, path: "limits.child_ceilings",
+                allowed: ChildLimit.allCases.filter { $0 != .nice }.map(\.rawValue), into: &d)
+        {
+            for limit in ChildLimit.allCases where limit != .nice {
+                let setting = IntegerSetting(
+                    defaultValue: limit.bounds.upperBound, min: limit.bounds.lowerBound,
+                    max: limit.bounds.upperBound)
+                if let v = bounded(child, limit.rawValue, setting, &d) {
+                    config.limitCeilings[limit] = v
+                }
+            }
         }
         guard let node = fields["ceilings"],
             let ceilings = Fields(

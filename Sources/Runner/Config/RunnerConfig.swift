@@ -21,6 +21,8 @@ public struct RunnerConfig {
     public var killGraceMilliseconds: Int64
     /// Highest value any action may use for each option.
     public var ceilings: [OptionName: Int64]
+    /// Highest resource limits an action may put on its child (`limits.child_ceilings`).
+    public var limitCeilings: [ChildLimit: Int64] = [:]
     /// Shortest secret value the redactor registers (shorter ones would mask noise).
     public var minSecretLength: Int
     /// Redaction rules applied to every action's output.

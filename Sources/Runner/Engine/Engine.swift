@@ -198,8 +198,23 @@ public final class Engine {
             finish(state, exit: nil, spawnError: nil)
             return
         }
+        var executable = run.argv[0]
+        var argv = run.argv
+        if !run.action.limits.isEmpty {
+            // The limits are applied by ward's own pre-exec step, which then
+            // execs the program; check the program here so a missing one still
+            // fails to start rather than exiting 127 from the step.
+            if access(executable, X_OK) != 0 {
+                let why = String(cString: strerror(errno))
+                state.sink.runStarted(info)
+                finish(state, exit: nil, spawnError: "cannot execute \(executable): \(why)")
+                return
+            }
+            executable = LimitShim.selfPath
+            argv = LimitShim.argv(limits: run.action.orderedLimits, program: run.argv)
+        }
         let spec = ChildSpec(
-            executable: run.argv[0], argv: run.argv,
+            executable: executable, argv: argv,
             environment: ChildEnvironment.build(
                 passthrough: run.action.environment.passthrough,
                 set: run.setEnvironment.map { ($0.name, $0.value) }),
@@ -284,6 +299,15 @@ public final class Engine {
             options: state.run.options, counts: state.cap.counts.json, error: spawnError,
             warnings: state.redactor.secrets.notMaskedWarnings, journalSeq: nil, journalHash: nil,
             journalError: nil)
+        if outcome == .exited, state.run.action.limits[.cpuSeconds] != nil,
+            let signal = exit?.signal, signal == SIGXCPU || signal == SIGKILL
+        {
+            // SIGXCPU comes only from the CPU limit; ward did not send SIGKILL
+            // either (that would be a timeout or a cancel), so it is the hard
+            // CPU limit, or else the kernel's OOM killer.
+            result.outcome = .limitExceeded
+            result.limit = ChildLimit.cpuSeconds.rawValue
+        }
         journal.append(event: "finished", fields: finishedFields(state, result, exit: exit)) {
             [self] written in
             switch written {
@@ -303,7 +327,7 @@ public final class Engine {
                 "run finished",
                 [
                     ("run.id", result.runID), ("action", result.action),
-                    ("outcome", outcome.rawValue),
+                    ("outcome", result.outcome.rawValue),
                     ("exit_code", result.exitCode.map { String($0) } ?? "-"),
                     ("duration_ms", String(result.durationMilliseconds)),
                 ])

@@ -19,6 +19,10 @@ extension Engine {
         o["args"] = redactStrings(run.maskedArgsJSON, state.redactor)
         o["options"] = .object(JSONObject(run.options.map { ($0.name.rawValue, $0.json) }))
         o["argv"] = .array(run.argv.map { .string(state.redactor.redact($0)) })
+        if !run.action.limits.isEmpty {
+            o["limits"] = .object(
+                JSONObject(run.action.orderedLimits.map { ($0.limit.rawValue, .int($0.value)) }))
+        }
         if !state.redactor.secrets.registrations.isEmpty {
             o["secrets"] = state.redactor.secrets.json
         }
@@ -40,6 +44,7 @@ extension Engine {
             o["descendants_killed"] = .int(Int64(exit.descendantsKilled))
             o["pipes_force_closed"] = .bool(exit.pipesForceClosed)
         }
+        if let limit = result.limit { o["limit"] = .string(limit) }
         if let error = result.error { o["error"] = .string(error) }
         if !result.warnings.isEmpty { o["warnings"] = .array(result.warnings) }
         return o

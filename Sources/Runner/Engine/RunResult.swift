@@ -8,6 +8,9 @@ nonisolated public enum Outcome: String, Sendable {
     case cancelled
     /// The executable could not be started; nothing ran.
     case failedToStart = "failed_to_start"
+    /// The child hit one of the action's resource limits and the kernel ended
+    /// it (`RunResult.limit` names which).
+    case limitExceeded = "limit_exceeded"
 }
 
 /// The end of one run, as faces report it.
@@ -32,6 +35,8 @@ public struct RunResult {
     public var error: String?
     /// Secret values that could not be registered for redaction, by name only.
     public var warnings: [JSONValue]
+    /// The limit that ended the run (`cpu_s`), for `limitExceeded`.
+    public var limit: String? = nil
     /// Sequence number of the journal's `finished` event, when it was written.
     public var journalSeq: Int64?
     /// Hash of the journal's `finished` event, when it was written.
@@ -54,6 +59,7 @@ public struct RunResult {
         o["options"] = .object(JSONObject(options.map { ($0.name.rawValue, $0.json) }))
         o["counts"] = counts
         if let error { o["error"] = .string(error) }
+        if let limit { o["limit"] = .string(limit) }
         if !warnings.isEmpty { o["warnings"] = .array(warnings) }
         var journal = JSONObject()
         if let journalSeq { journal["seq"] = .int(journalSeq) }

@@ -41,6 +41,7 @@ public enum ToolResult {
             what = "timed out after \(r.options.first { $0.name == .timeoutS }?.value ?? 0) s"
         case .cancelled: what = "was cancelled"
         case .failedToStart: what = "failed to start: \(r.error ?? "unknown error")"
+        case .limitExceeded: what = "was stopped by its \(r.limit ?? "resource") limit"
         }
         var text = "ward: \(r.action) \(what) in \(r.durationMilliseconds) ms"
         for o in r.options where o.clampedBy != nil {

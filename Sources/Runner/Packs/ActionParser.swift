@@ -10,6 +10,8 @@ struct PackContext {
     var rules: [RedactionRuleSpec]
     /// The config's option ceilings.
     var ceilings: [OptionName: Int64]
+    /// The config's ceilings on child resource limits.
+    var limitCeilings: [ChildLimit: Int64] = [:]
 }
 
 /// Reads one entry of an `actions:` mapping into an `Action`.
@@ -21,8 +23,8 @@ enum ActionParser {
     static let maxConcurrency: Int64 = 1024
 
     private static let keys = [
-        "description", "read_only", "concurrency", "exec", "script", "args", "options", "env",
-        "workdir", "redact",
+        "description", "read_only", "concurrency", "limits", "exec", "script", "args", "options",
+        "env", "workdir", "redact",
     ]
 
     /// The action `name` declared by `node`, or nil when anything in it is wrong
@@ -56,6 +58,10 @@ enum ActionParser {
             EnvironmentParser.parse($0, path: fields.path("env"), arguments: argNames, into: &d)
         }
         let workdir = workingDirectory(fields, &d)
+        let limits = fields["limits"].map {
+            ChildLimitParser.parse(
+                $0, path: fields.path("limits"), ceilings: context.limitCeilings, into: &d)
+        }
         let taken = Set(context.rules.map(\.id))
         let actionRules = fields["redact"].map {
             RedactionRuleParser.parse($0, path: fields.path("redact"), taken: taken, into: &d)
@@ -69,6 +75,7 @@ enum ActionParser {
             environment: environment ?? EnvironmentSpec(), workingDirectory: workdir,
             redaction: context.rules + (actionRules ?? []), location: keyLocation)
         action.concurrency = concurrency.map { Int($0) }
+        action.limits = limits ?? [:]
         return action
     }
 

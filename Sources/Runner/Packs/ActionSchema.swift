@@ -179,6 +179,8 @@ public struct Action {
     /// Most runs of this action in flight at once on this host, across every
     /// ward process (cloud, CLI, MCP); nil for no limit beyond the runner's.
     public var concurrency: Int? = nil
+    /// Resource limits put on the child before its program starts.
+    public var limits: [ChildLimit: Int64] = [:]
     /// Declared arguments in declaration order.
     public var args: [ArgSpec]
     /// Every option with its effective bounds, in `OptionName.allCases` order.

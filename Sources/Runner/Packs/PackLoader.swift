@@ -5,11 +5,18 @@ public struct PackLoader {
     public let ceilings: [OptionName: Int64]
     /// Downgrade file-trust findings to warnings (`--allow-writable`).
     public let allowWritable: Bool
+    /// The config's ceilings on child resource limits.
+    public let limitCeilings: [ChildLimit: Int64]
 
-    /// A loader applying `ceilings`, trusting writable files only if `allowWritable`.
-    public init(ceilings: [OptionName: Int64], allowWritable: Bool) {
+    /// A loader applying `ceilings` (and `limitCeilings` to actions' `limits:`),
+    /// trusting writable files only if `allowWritable`.
+    public init(
+        ceilings: [OptionName: Int64], allowWritable: Bool,
+        limitCeilings: [ChildLimit: Int64] = [:]
+    ) {
         self.ceilings = ceilings
         self.allowWritable = allowWritable
+        self.limitCeilings = limitCeilings
     }
 
     /// Loads every pack found in `directories`. Each is a pack (it holds `pack.yaml`)
@@ -22,6 +29,7 @@ public struct PackLoader {
         for folder in packFolders(directories, &d) {
             var reader = PackReader(
                 folder: folder.shown, realFolder: folder.real, ceilings: ceilings)
+            reader.limitCeilings = limitCeilings
             if let pack = reader.read(trust: &trust, into: &d) { packs.append(pack) }
         }
         checkUnique(packs, &d)

@@ -18,6 +18,8 @@ struct PackReader {
     /// Its real path.
     let realFolder: String
     let ceilings: [OptionName: Int64]
+    /// The config's ceilings on child resource limits.
+    var limitCeilings: [ChildLimit: Int64] = [:]
     private var files: [(path: String, bytes: [UInt8])] = []
     private var total = 0
 
@@ -44,7 +46,8 @@ struct PackReader {
         let description = fields.string("description", required: true, into: &d)
         let rules = fields["redact"].map { RedactionRuleParser.parse($0, path: "redact", into: &d) }
         let context = PackContext(
-            packName: name ?? "", directory: realFolder, rules: rules ?? [], ceilings: ceilings)
+            packName: name ?? "", directory: realFolder, rules: rules ?? [], ceilings: ceilings,
+            limitCeilings: limitCeilings)
         var actions = fields["actions"].map { readActions($0, context, &d) } ?? []
         for actionFile in actionFiles(&d) {
             guard let bytes = file(actionFile), let root = parse(bytes, actionFile, &d),

@@ -52,6 +52,10 @@ public enum StateDocument {
         out["description"] = .string(action.description)
         out["read_only"] = .bool(action.readOnly)
         if let concurrency = action.concurrency { out["concurrency"] = .int(Int64(concurrency)) }
+        if !action.limits.isEmpty {
+            out["limits"] = .object(
+                JSONObject(action.orderedLimits.map { ($0.limit.rawValue, .int($0.value)) }))
+        }
         out["kind"] = .string(action.execution.kind)
         switch action.execution {
         case .exec(let argv):

@@ -117,3 +117,56 @@ nonisolated struct ActionConcurrencyTests {
         #expect(next.status == 0, "\(next.stderr)")
     }
 }
+
+/// `limits:` in a pack: applied to the child before its program starts.
+@Suite(.serialized) struct ChildLimitEndToEndTests {
+    @Test func cpuLimitStopsTheChildAndTheOutcomeNamesIt() throws {
+        let s = Scratch()
+        let (status, doc, raw) = s.runJSON("e2e.cpu")
+        #expect(status == 5, "\(raw.stderr)")
+        #expect(doc["outcome"]?.stringValue == "limit_exceeded")
+        #expect(doc["limit"]?.stringValue == "cpu_s")
+        #expect(doc["signal"]?.stringValue == "XCPU")
+        let finished = try #require(s.events.last)
+        #expect(finished["limit"]?.stringValue == "cpu_s")
+        let started = try #require(s.events.first { $0["event"]?.stringValue == "started" })
+        #expect(started["limits"]?["cpu_s"]?.intValue == 1)
+    }
+
+    @Test func memoryLimitMakesTheAllocationFail() {
+        let s = Scratch()
+        let (status, doc, _) = s.runJSON("e2e.memory")
+        #expect(status == 1)
+        #expect(doc["exit_code"]?.intValue == 1)
+        #expect(doc.lineTexts.contains { $0.contains("MemoryError") }, "\(doc)")
+    }
+
+    @Test func openFileLimitMakesTheOpenFail() {
+        let s = Scratch()
+        let (status, doc, _) = s.runJSON("e2e.files")
+        #expect(status == 1)
+        #expect(doc.lineTexts.contains { $0.contains("Too many open files") }, "\(doc)")
+    }
+
+    @Test func processLimitAndNicenessAreInForceInTheChild() {
+        // RLIMIT_NPROC is not enforced for root (the tests' user), so the test
+        // reads the limits the child runs under instead of forking past them.
+        let s = Scratch()
+        let (status, doc, _) = s.runJSON("e2e.limits")
+        #expect(status == 0)
+        let lines = doc.lineTexts
+        #expect(lines.contains { $0.hasPrefix("Max processes") && $0.contains(" 32 ") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("Max open files") && $0.contains(" 100 ") })
+        #expect(lines.last == "10")
+    }
+
+    @Test func stateAdvertisesTheLimitsAndAPackOverTheCeilingIsWarned() throws {
+        let s = Scratch(extraConfig: "  child_ceilings: {memory_mb: 32}\n")
+        let out = s.ward(["state", "--compact"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let doc = try JSONReader.parse(out.stdout)
+        let memory = doc["actions"]?.arrayValue?.first { $0["name"]?.stringValue == "e2e.memory" }
+        #expect(memory?["limits"]?["memory_mb"]?.intValue == 32)
+        #expect(out.stderr.contains("above the config's ceiling 32"), "\(out.stderr)")
+    }
+}
