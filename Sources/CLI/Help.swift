@@ -15,6 +15,7 @@ enum Help {
           events tail            Print the newest journal events.
           events verify          Check the journal's hash chain.
           mcp                    Serve the declared actions as MCP tools on stdin/stdout.
+          doctor                 Check this host: config, packs, programs, journal, control plane.
           version                Print ward's version.
           help [COMMAND]         Show help for a command.
 
@@ -183,6 +184,38 @@ enum Help {
           --json              Print the report as JSON.
 
         Exit codes: 0 the chain holds, 1 it does not, 6 the journal cannot be read.
+        """
+
+    static let doctor = """
+        Usage: ward [--config FILE] doctor [--json] [--offline]
+
+        Checks that this host can run ward as configured and prints one line a check,
+        each ending pass, warn, fail or skip, with what to do for every warning and
+        failure (docs/doctor.md):
+          config                 the config loads
+          packs                  every pack validates (each error listed)
+          executables            every program, interpreter and script an action starts
+                                 exists and is executable; a missing one warns, naming
+                                 the actions it affects
+          journal directory      the journal's folder exists or can be created, is
+                                 writable, and is not group- or world-writable
+          journal                the journal's hash chain verifies
+          auth key               a runner key is found (its source named, never its value)
+          tls trust              the CA bundle or pinned CA loads
+          control plane address  the control plane's host resolves
+          control plane tls      a TLS handshake with it (certificate and host name
+                                 verified) completes within 5 s
+          service unit           the installed unit's ExecStart names an existing ward
+          service user           the unit's User exists
+        The control plane checks skip without a control_plane section, the service
+        checks without /usr/local/lib/systemd/system/ward.service.
+
+        Options:
+          --json      Print {"checks": [{name, status, detail, fix?, items?}], "summary"}.
+          --offline   Skip the checks that use the network.
+
+        Exit codes: 0 nothing failed (warnings and skips allowed), 1 a check failed,
+        2 usage.
         """
 
     static let version = """

@@ -28,6 +28,7 @@ enum HelpCommand {
         case "state": Terminal.out(Help.state)
         case "connect": Terminal.out(Help.connect)
         case "mcp": Terminal.out(Help.mcp)
+        case "doctor": Terminal.out(Help.doctor)
         case "action run": Terminal.out(Help.actionRun)
         case "action plan": Terminal.out(Help.actionPlan)
         case "action list": Terminal.out(Help.actionList)
