@@ -61,6 +61,12 @@ private let mcp = "Tests/RunnerTests/Fixtures/mcp/packs"
                             + " timeout_s 30, max_output_bytes 1048576, max_output_lines 10000."),
                     "properties": [:], "additionalProperties": false,
                 ],
+                "dry_run": [
+                    "type": "boolean", "default": false,
+                    "description": .string(
+                        "true: check the arguments and show the exact argv and clamped options"
+                            + " that would run, without running anything."),
+                ],
             ],
             "required": ["region", "reason"],
             "additionalProperties": false,
