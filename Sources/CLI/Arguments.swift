@@ -65,6 +65,12 @@ enum ArgumentParser {
                 continue
             }
             guard let spec = specs.first(where: { $0.name == name }) else {
+                if ["config", "allow-writable", "log-level", "log-format"].contains(name) {
+                    throw usage(
+                        command,
+                        "--\(name) is a global option: put it before the command"
+                            + " (ward --\(name) ... \(command) ...)")
+                }
                 throw usage(command, "unknown option --\(name)")
             }
             if !spec.repeatable, parsed.values[name] != nil {

@@ -17,7 +17,8 @@ import Testing
         }
         #expect(req.id == "r-1")
         #expect(req.origin == .cloud)
-        #expect(req.requester == "alice approval:apr-9")
+        #expect(req.requester == "alice")
+        #expect(req.approval == "apr-9")
         #expect(req.args.map(\.name) == ["n", "f", "s"])
         #expect(req.args[0].value == .json(.int(10)))
         #expect(req.args[1].value == .json(.real(1.5)))

@@ -357,7 +357,7 @@ def parse_raw_args(text: str) -> str:
     """The `--raw-json` text, checked to be one JSON object and kept exactly as written."""
     try:
         value = json.loads(text)
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, RecursionError) as error:
         raise CommandError(f"--raw-json is not JSON: {error}") from error
     if not isinstance(value, dict):
         raise CommandError("--raw-json must be a JSON object")
@@ -463,7 +463,7 @@ def parse_message(text: str | bytes) -> tuple[dict | None, dict]:
         return None, {"problem": "binary frame", "bytes": len(text)}
     try:
         message = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return None, {"problem": "not JSON", "text": text}
     if not isinstance(message, dict):
         return None, {"problem": "not a JSON object", "text": text}
@@ -511,7 +511,7 @@ def sent_fields(text: str) -> dict:
     """Event fields for a sent message: parsed when it is JSON, else the raw text."""
     try:
         return {"message": json.loads(text)}
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return {"text": text}
 
 

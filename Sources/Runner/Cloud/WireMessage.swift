@@ -117,17 +117,42 @@ public enum WireDecoder {
             options = a.members.map { ($0.key, .json($0.value)) }
         }
         var requester = "control-plane"
+        var approval: String?
         if let r = o["requester"] {
             guard case .object(let ro) = r, let who = ro["id"]?.stringValue else {
                 return .failure(invalid(type, "member \"requester\" must be {\"id\": string}"))
             }
+            if let problem = labelProblem(who) {
+                return .failure(invalid(type, "requester.id \(problem)"))
+            }
             requester = who
-            if let approval = ro["approval"]?.stringValue { requester += " approval:\(approval)" }
+            if let a = ro["approval"] {
+                guard let text = a.stringValue else {
+                    return .failure(invalid(type, "requester.approval must be a string"))
+                }
+                if let problem = labelProblem(text) {
+                    return .failure(invalid(type, "requester.approval \(problem)"))
+                }
+                approval = text
+            }
         }
-        return .success(
-            RunRequest(
-                id: id, action: action, args: args, options: options, reason: reason,
-                origin: .cloud, requester: requester))
+        var request = RunRequest(
+            id: id, action: action, args: args, options: options, reason: reason,
+            origin: .cloud, requester: requester)
+        request.approval = approval
+        return .success(request)
+    }
+
+    /// Longest requester id or approval id accepted, in bytes: room for any
+    /// e-mail address or UUID-style id, small enough for every journal line.
+    public static let maxLabelBytes = 256
+
+    /// Why a requester or approval id cannot be journaled as given, or nil.
+    static func labelProblem(_ text: String) -> String? {
+        if text.isEmpty { return "must not be empty" }
+        if text.utf8.count > maxLabelBytes { return "is longer than \(maxLabelBytes) bytes" }
+        if text.utf8.contains(where: Validator.isControl) { return "holds a control character" }
+        return nil
     }
 
     static func runID(_ o: JSONObject, _ type: String) -> Result<String, WireError> {

@@ -5,6 +5,10 @@ extension Engine {
     /// Longest argument value journaled for a refused request, in bytes: the
     /// request was not valid, so its values are evidence, not inputs.
     static let maxRefusedValueBytes = 256
+    /// Most arguments journaled for a refused request; the rest are counted.
+    /// A request is at most 1 MiB, so without a bound a refusal of many tiny
+    /// undeclared arguments would not fit in one journal line.
+    static let maxRefusedArgs = 32
 
     func startedFields(_ state: ActiveRun) -> JSONObject {
         let r = state.request
@@ -15,6 +19,7 @@ extension Engine {
         o["pack"] = .string(run.action.pack)
         o["origin"] = .string(r.origin.rawValue)
         o["requester"] = .string(state.redactor.redact(r.requester))
+        if let approval = r.approval { o["approval"] = .string(state.redactor.redact(approval)) }
         o["reason"] = .string(state.redactor.redact(r.reason))
         o["args"] = redactStrings(run.maskedArgsJSON, state.redactor)
         o["options"] = .object(JSONObject(run.options.map { ($0.name.rawValue, $0.json) }))
@@ -65,7 +70,7 @@ extension Engine {
         }
         let redactor = redactor(secrets: secrets, actionRules: action?.redaction ?? [])
         var args = JSONObject()
-        for (name, value) in request.args {
+        for (name, value) in request.args.prefix(Engine.maxRefusedArgs) {
             guard let spec = action?.arg(name) else {
                 // An undeclared argument has no schema to say whether its value is
                 // secret (a mistyped name for a token, say), so only its name is kept.
@@ -81,12 +86,14 @@ extension Engine {
             case .text(let t): v = .string(t)
             case .json(let j): v = j
             }
-            if case .string(let s) = v, s.utf8.count > Engine.maxRefusedValueBytes {
-                v = .string(
-                    String(decoding: s.utf8.prefix(Engine.maxRefusedValueBytes), as: UTF8.self)
-                        + "…")
+            v = Engine.journalable(v)
+            if JSONWriter.bytes(v).count > Engine.maxRefusedValueBytes {
+                v = .string(Engine.cut(JSONWriter.string(v)))
             }
-            args[name] = redactStrings(v, redactor)
+            args[Engine.cut(name)] = redactStrings(v, redactor)
+        }
+        if request.args.count > Engine.maxRefusedArgs {
+            args["…"] = .string("\(request.args.count - Engine.maxRefusedArgs) more arguments")
         }
         var o = JSONObject()
         // An id that failed validation may be anything (huge, full of controls):
@@ -96,13 +103,18 @@ extension Engine {
         o["action"] = .string(
             redactor.redact(String(decoding: request.action.utf8.prefix(128), as: UTF8.self)))
         o["origin"] = .string(request.origin.rawValue)
-        o["requester"] = .string(redactor.redact(request.requester))
+        o["requester"] = .string(redactor.redact(Engine.cut(request.requester)))
+        if let approval = request.approval {
+            o["approval"] = .string(redactor.redact(Engine.cut(approval)))
+        }
         // The redactor skips values too short to mask in output; here the exact
         // value is known and the text is short, so every occurrence goes.
         let masked = secrets.reduce(request.reason) { text, secret in
             Engine.replacing(secret.value, in: text, with: "[REDACTED:arg.\(secret.name)]")
         }
-        o["reason"] = .string(redactor.redact(masked))
+        // A refused reason may be anything up to the message cap: keep its start.
+        o["reason"] = .string(
+            redactor.redact(Engine.cut(masked, to: Validator.maxReasonBytes)))
         o["args"] = .object(args)
         o["code"] = .string(refusal.code.rawValue)
         o["message"] = .string(redactor.redact(refusal.message))
@@ -111,6 +123,29 @@ extension Engine {
                 ["field": .string(e.field), "message": .string(redactor.redact(e.message))]
             })
         return o
+    }
+
+    /// `text` cut to `limit` bytes on a character boundary, marked with "…".
+    static func cut(_ text: String, to limit: Int = Engine.maxRefusedValueBytes) -> String {
+        guard text.utf8.count > limit else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if out.utf8.count + String(scalar).utf8.count > limit { break }
+            out.unicodeScalars.append(scalar)
+        }
+        return out + "…"
+    }
+
+    /// `value` in a form the journal accepts: the journal holds no real
+    /// numbers (docs/journal.md), so a real is kept as its text.
+    static func journalable(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .real: return .string(JSONWriter.string(value))
+        case .array(let a): return .array(a.map(journalable))
+        case .object(let o):
+            return .object(JSONObject(o.members.map { ($0.key, journalable($0.value)) }))
+        default: return value
+        }
     }
 
     /// `value` with every string inside it redacted.

@@ -33,6 +33,9 @@ nonisolated public struct RunRequest: Sendable {
     public var origin: Origin
     /// Who asked: the local uid, the control plane's requester, or the MCP client.
     public var requester: String
+    /// The control plane's approval id for this run, journaled beside the
+    /// requester (never checked: approvals are the control plane's business).
+    public var approval: String? = nil
 
     /// A request with every field given.
     public init(

@@ -89,6 +89,11 @@ public struct Validator {
             errors.append(FieldError("reason", "required: say why the action is run"))
         } else if reason.utf8.count > Validator.maxReasonBytes {
             errors.append(FieldError("reason", "longer than \(Validator.maxReasonBytes) bytes"))
+        } else if reason.utf8.contains(where: { Validator.isControl($0) && $0 != 0x0A }) {
+            // Line breaks and tabs are prose; other controls (escape sequences,
+            // carriage returns) only serve to confuse whoever reads it later.
+            errors.append(
+                FieldError("reason", "holds a control character (only line breaks and tabs may)"))
         }
 
         var given: [String: RequestValue] = [:]

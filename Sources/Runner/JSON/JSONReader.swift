@@ -30,7 +30,9 @@ nonisolated public enum JSONReader {
             let text = withUnsafeBytes(of: error.text) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
-            throw JSONReadError(line: Int(error.line), column: Int(error.column), message: text)
+            throw JSONReadError(
+                line: Int(error.line), column: Int(error.column),
+                message: JSONReader.withoutQuotedInput(text))
         }
         defer { cjansson_decref(UnsafeMutablePointer(root)) }
         return convert(UnsafeMutablePointer(root))
@@ -72,5 +74,21 @@ nonisolated public enum JSONReader {
         case JSON_FALSE: return .bool(false)
         default: return .null
         }
+    }
+}
+
+nonisolated extension JSONReader {
+    /// Jansson's message without the `near '…'` quote of the input: the
+    /// position already says where, and the input may be a secret that failed
+    /// to parse (an unquoted token).
+    static func withoutQuotedInput(_ message: String) -> String {
+        let bytes = Array(message.utf8)
+        let marker = Array(" near '".utf8)
+        guard bytes.count >= marker.count else { return message }
+        for i in 0...(bytes.count - marker.count)
+        where bytes[i..<(i + marker.count)].elementsEqual(marker) {
+            return String(decoding: bytes[..<i], as: UTF8.self)
+        }
+        return message
     }
 }

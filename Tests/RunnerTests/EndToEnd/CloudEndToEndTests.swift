@@ -97,7 +97,18 @@ nonisolated struct CloudEndToEndTests {
         )
         #expect(h.result("q-1")?["outcome"]?.stringValue == "exited")
         let started = try #require(h.journal("started", run: "q-1").first)
-        #expect(started["requester"]?.stringValue == "alice@example.com approval:apr-9")
+        #expect(started["requester"]?.stringValue == "alice@example.com")
+        #expect(started["approval"]?.stringValue == "apr-9")
+        // A requester id cannot pose as an approval or carry controls.
+        h.send(
+            #"{"type":"run","run":"q-2","action":"e2e.echo","args":{"message":"hi"},"reason":"x","requester":{"id":"bob\u001b[31m"}}"#
+        )
+        #expect(
+            h.wait {
+                h.received("error").contains {
+                    $0["message"]?.stringValue?.contains("requester.id holds a control") == true
+                }
+            })
     }
 
     @Test func invalidArgumentIsRefusedNamingItAndNothingRuns() throws {
@@ -113,6 +124,25 @@ nonisolated struct CloudEndToEndTests {
 
         h.send("run no.such.action --reason bad --id bad-2")
         #expect(h.result("bad-2")?["code"]?.stringValue == "unknown_action")
+
+        // Every refusal is journaled, whatever it held: a real where an integer
+        // belongs (the journal holds no reals), a reason far over its bound,
+        // and many undeclared arguments.
+        let many = (1...2000).map { "\"a\($0)\":1" }.joined(separator: ",")
+        let long = String(repeating: "r", count: 300_000)
+        h.send(
+            #"{"type":"run","run":"bad-3","action":"cloud.lines","args":{"n":10.0},"reason":"r"}"#)
+        h.send(
+            #"{"type":"run","run":"bad-4","action":"cloud.lines","args":{},"reason":"\#(long)"}"#)
+        h.send(
+            #"{"type":"run","run":"bad-5","action":"cloud.lines","args":{\#(many)},"reason":"r"}"#)
+        for id in ["bad-3", "bad-4", "bad-5"] {
+            let r = try #require(h.result(id))
+            #expect(r["code"]?.stringValue == "invalid_request", "\(id): \(r)")
+            #expect(r["journal"]?["seq"]?.intValue != nil, "\(id) not journaled: \(r)")
+        }
+        #expect(h.journal("refused", run: "bad-3").first?["args"]?["n"]?.stringValue == "10.0")
+        #expect(h.journal("refused", run: "bad-5").first?["args"]?["…"] != nil)
     }
 
     @Test func cancelKillsTheProcessGroup() throws {
@@ -226,6 +256,11 @@ nonisolated struct CloudEndToEndTests {
         #expect(h.wait { h.received("error").count >= 3 })
         let codes = h.received("error").compactMap { $0["code"]?.stringValue }
         #expect(codes == ["malformed_json", "unknown_type", "invalid_message"])
+        // A parse error says where, never what: the text may be a secret.
+        h.send(#"{"type":"run","args":{"token":LeakMeBare12345}}"#)
+        #expect(h.wait { h.received("error").count >= 4 })
+        #expect(h.received("error")[3]["message"]?.stringValue?.contains("LeakMe") == false)
+        #expect(!h.wardLog.contains("LeakMe"))
         #expect(h.received("error")[1]["ref"]?.stringValue == "launch.missiles")
         h.send("run e2e.echo message=still-here --reason after errors --id after-1")
         #expect(h.result("after-1")?["outcome"]?.stringValue == "exited")

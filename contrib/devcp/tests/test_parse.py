@@ -100,3 +100,9 @@ def test_refuses_bad_commands(line, error):
     with pytest.raises(CommandError) as refused:
         parse_command(line, fixed_id)
     assert error in str(refused.value)
+
+
+def test_deeply_nested_raw_line_is_printed_as_text_not_a_crash():
+    deep = "[" * 100_000 + "]" * 100_000
+    assert ward_devcp.sent_fields(deep) == {"text": deep}
+    assert ward_devcp.parse_message(deep)[0] is None
