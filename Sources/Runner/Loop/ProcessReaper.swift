@@ -75,7 +75,12 @@ public final class ProcessReaper {
     @discardableResult
     public func reapOrphans() -> [pid_t] {
         var reaped: [pid_t] = []
+        let ownSession = getsid(0)
         for pid in ProcessTable.childrenOfSelf() where !ProcessReaper.libuvChildren.contains(pid) {
+            // Every run leads its own session, so an adopted orphan is never in
+            // ward's. A child in ward's own session was started some other way
+            // (a test harness's helper, say) and its status is its starter's.
+            if let entry = ProcessTable.info(pid), entry.session == ownSession { continue }
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
                 reaped.append(pid)

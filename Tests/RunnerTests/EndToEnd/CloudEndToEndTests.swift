@@ -56,7 +56,7 @@ nonisolated struct CloudEndToEndTests {
         ])
         try h.startWard()
         #expect(h.connected(), "log:\n\(h.wardLog)")
-        #expect(h.stopWard() == 0)
+        #expect(h.stopWard() == 0, "log:\n\(h.wardLog)")
 
         // ws:// without the flag never starts: exit 3, and the message says why.
         h.writeConfig(controlPlane: ["url: ws://127.0.0.1:\(h.port)", "key_file: \(h.keyFile)"])
@@ -211,7 +211,7 @@ nonisolated struct CloudEndToEndTests {
         #expect(replay["outcome"]?.stringValue == "exited")
 
         // A new ward process reads the id back from the journal.
-        #expect(h.stopWard() == 0)
+        #expect(h.stopWard() == 0, "log:\n\(h.wardLog)")
         try h.startWard()
         #expect(h.connected(count: 2))
         h.send("run e2e.echo message=thrice --reason thrice --id once-1")

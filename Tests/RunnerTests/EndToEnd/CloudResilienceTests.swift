@@ -81,7 +81,7 @@ nonisolated struct CloudResilienceTests {
         #expect(h.wait { h.wardLog.contains("attempt=3") }, "log:\n\(h.wardLog)")
         #expect(h.wardLog.contains("no upgrade response within the handshake timeout"))
         #expect(h.events("connected").isEmpty)
-        #expect(h.stopWard() == 0)
+        #expect(h.stopWard() == 0, "log:\n\(h.wardLog)")
     }
 
     @Test func certificateFromAnotherCAIsRefused() throws {
@@ -101,7 +101,7 @@ nonisolated struct CloudResilienceTests {
         #expect(h.events("connected").isEmpty)
         let key = try #require(TempDir.readAbsolute(h.keyFile))
         #expect(!h.wardLog.contains(key))
-        #expect(h.stopWard() == 0)
+        #expect(h.stopWard() == 0, "log:\n\(h.wardLog)")
     }
 
     @Test func certificateForAnotherHostNameIsRefused() throws {
@@ -114,7 +114,7 @@ nonisolated struct CloudResilienceTests {
         #expect(
             h.wardLog.contains("IP address mismatch: expected 127.0.0.2"), "log:\n\(h.wardLog)")
         #expect(h.events("connected").isEmpty)
-        #expect(h.stopWard() == 0)
+        #expect(h.stopWard() == 0, "log:\n\(h.wardLog)")
     }
 
     @Test(.enabled(if: outsideAddress != nil, "needs a non-loopback IPv4 address"))
@@ -205,7 +205,7 @@ nonisolated struct CloudResilienceTests {
             .split(separator: " ").first { $0.hasPrefix("delay_ms=") }
             .flatMap { Int($0.dropFirst("delay_ms=".count)) }
         #expect((delay ?? 0) >= 400, "\(h.wardLog)")
-        #expect(h.stopWard() == 0)
+        #expect(h.stopWard() == 0, "log:\n\(h.wardLog)")
     }
 
     @Test func slowConsumerThatPingsGetsEveryLineInOrderAndEveryPong() throws {
