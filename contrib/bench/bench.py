@@ -39,7 +39,7 @@ SSH_FRESH_RUNS = int(os.environ.get("BENCH_SSH_FRESH_RUNS", "30"))
 SSH_MUX_RUNS = int(os.environ.get("BENCH_SSH_MUX_RUNS", "200"))
 # The slow consumer reads at this rate: well below ward's throughput, so
 # backpressure is engaged for the whole stream.
-SLOW_MBPS = float(os.environ.get("BENCH_SLOW_MBPS", "80"))
+SLOW_MBPS = float(os.environ.get("BENCH_SLOW_MBPS", "25"))
 CONCURRENT = 16
 CONCURRENT_BYTES = 64 * MIB
 CLK = os.sysconf("SC_CLK_TCK")
@@ -111,8 +111,8 @@ class Bench:
     def setup(self):
         s = self.scratch
         log("scratch", s)
-        self.sink = s / "ward-sink"
-        subprocess.run(["gcc", "-O2", "-Wall", "-o", self.sink, HERE / "sink.c", "-lssl",
+        self.sink_bin = s / "ward-sink"
+        subprocess.run(["gcc", "-O2", "-Wall", "-o", self.sink_bin, HERE / "sink.c", "-lssl",
                         "-lcrypto"], check=True)
         self.make_certs()
         self.data = s / "lines.log"
@@ -225,7 +225,7 @@ class Bench:
         s = self.scratch
         ready = s / "sink.ready"
         ready.unlink(missing_ok=True)
-        proc = subprocess.Popen([self.sink, "serve", str(port), s / "server.pem",
+        proc = subprocess.Popen([self.sink_bin, "serve", str(port), s / "server.pem",
                                  s / "server.key", mode, "--ready", ready, *map(str, options)],
                                 stdout=subprocess.PIPE, text=True)
         samples = []
@@ -239,14 +239,17 @@ class Bench:
         out = proc.stdout.read()
         if proc.returncode != 0:
             raise RuntimeError(f"sink failed in {mode}: {out}")
-        return json.loads(out), samples
+        try:
+            return json.loads(out), samples
+        except ValueError:
+            raise RuntimeError(f"sink output is not JSON: {out[:2000]!r}")
 
     # ---- 0. the sink's own ceiling ----
     def sink_ceiling(self):
         s = self.scratch
         rows = []
         for _ in range(REPS):
-            out = subprocess.run([self.sink, "ceiling", s / "server.pem", s / "server.key",
+            out = subprocess.run([self.sink_bin, "ceiling", s / "server.pem", s / "server.key",
                                   s / "ca.pem", str(STREAM_BYTES // MIB)], capture_output=True,
                                  text=True, check=True)
             rows.append(json.loads(out.stdout))
@@ -422,7 +425,7 @@ class Bench:
         ward = self.start_ward(self.config(name, port, packs=packs, ca=ca))
         s = self.scratch
         try:
-            proc = subprocess.Popen([self.sink, "serve", str(port), s / "server.pem",
+            proc = subprocess.Popen([self.sink_bin, "serve", str(port), s / "server.pem",
                                      s / "server.key", "idle", "--runs", "0", "--idle-ms", "3000"],
                                     stdout=subprocess.PIPE, text=True)
             time.sleep(2.5)
@@ -448,7 +451,7 @@ class Bench:
             port = free_port()
             ward = self.start_ward(self.config("idle-system-ca", port, packs=[], ca=False))
             s = self.scratch
-            proc = subprocess.Popen([self.sink, "serve", str(port), s / "server.pem",
+            proc = subprocess.Popen([self.sink_bin, "serve", str(port), s / "server.pem",
                                      s / "server.key", "idle", "--runs", "0"],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(2.0)
@@ -546,6 +549,28 @@ class Bench:
         self.results["startup_ms"] = {k: summary(v) for k, v in rows.items()}
         log("startup", self.results["startup_ms"])
 
+    # ---- profile: where ward spends a stream's CPU (run only when named) ----
+    def profile(self):
+        port = free_port()
+        cfg = self.config("profile", port)
+        data = self.scratch / "perf.data"
+        self.out.mkdir(parents=True, exist_ok=True)
+        ward = subprocess.Popen(["perf", "record", "-q", "-F", "999", "-g", "-o", data, "--",
+                                 self.ward, "--config", cfg, "--allow-writable", "connect"],
+                                stderr=subprocess.DEVNULL)
+        try:
+            res, _ = self.sink(port, "stream", "--action", "bench.cat", "--args",
+                               json.dumps({"path": str(self.data)}))
+        finally:
+            ward.send_signal(signal.SIGINT)
+            ward.wait(30)
+        report = subprocess.run(["perf", "report", "-i", data, "--no-children", "--percent-limit",
+                                 "0.7", "--sort", "dso,symbol", "-g", "none"],
+                                capture_output=True, text=True).stdout
+        (self.out / "benchmarks-profile.txt").write_text(report)
+        self.results["profile"] = {"wall_s": res["wall_s"], "bytes": STREAM_BYTES}
+        log("profile written to", self.out / "benchmarks-profile.txt")
+
     # ---- the whole run ----
     def machine(self):
         cpu = "unknown"
@@ -567,18 +592,23 @@ class Bench:
         self.results["machine"] = self.machine()
         steps = [("ceiling", self.sink_ceiling), ("startup", self.startup),
                  ("throughput", self.throughput), ("dispatch", self.dispatch),
-                 ("memory", self.memory), ("redaction", self.redaction)]
+                 ("memory", self.memory), ("redaction", self.redaction),
+                 ("profile", self.profile)]
         for name, step in steps:
-            if not only or name in only:
+            if (not only and name != "profile") or name in only:
                 log("==", name)
                 step()
         self.out.mkdir(parents=True, exist_ok=True)
-        (self.out / "benchmarks.json").write_text(json.dumps(self.results, indent=2) + "\n")
+        # A partial run (BENCH_STEPS) keeps the other steps' latest figures.
+        saved = self.out / "benchmarks.json"
+        merged = json.loads(saved.read_text()) if saved.exists() else {}
+        merged.update(self.results)
+        saved.write_text(json.dumps(merged, indent=2) + "\n")
         import report
-        table = report.table(self.results)
+        table = report.table(merged)
         print(table)
-        (self.out / "benchmarks-table.md").write_text(table + "\n")
-        report.chart(self.results, self.out / "benchmarks.png")
+        report.chart(merged, self.out / "benchmarks.png")
+        report.update_doc(self.out / "benchmarks.md", table, merged["machine"])
 
 
 def pct(sorted_values, p):

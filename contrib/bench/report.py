@@ -88,6 +88,24 @@ def table(r):
     return "\n".join(rows)
 
 
+def update_doc(path, table, machine):
+    """Replaces the table and machine sections of docs/benchmarks.md, between
+    their <!-- bench:NAME --> and <!-- /bench:NAME --> markers."""
+    if not path.exists():
+        return
+    text = path.read_text()
+    m = machine
+    about = (f"- CPU: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; Linux {m['kernel']}, "
+             f"Debian {m['os']}\n- {m['ward']}; {m['openssh']}; {m['openssl']}\n"
+             f"- {m['reps']} repetitions; run {m['date']}")
+    for name, body in (("table", table), ("machine", about)):
+        start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+        if start in text and end in text:
+            head, rest = text.split(start, 1)
+            text = head + start + "\n" + body + "\n" + end + rest.split(end, 1)[1]
+    path.write_text(text)
+
+
 def chart(r, path):
     import matplotlib
     matplotlib.use("Agg")

@@ -65,7 +65,7 @@ typedef struct {
     double sent, accepted, finished;
     uint64_t bytes, frames, lines;
     char outcome[32];
-    char counts[256];
+    char counts[2048];
 } Run;
 
 static Run *runs;
