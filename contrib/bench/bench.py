@@ -106,6 +106,7 @@ class Bench:
         self.scratch = Path(tempfile.mkdtemp(prefix="ward-bench."))
         self.results = {}
         self.sshd = None
+        self.session = 0
 
     # ---- setup ----
     def setup(self):
@@ -225,8 +226,10 @@ class Bench:
         s = self.scratch
         ready = s / "sink.ready"
         ready.unlink(missing_ok=True)
+        self.session += 1
         proc = subprocess.Popen([self.sink_bin, "serve", str(port), s / "server.pem",
-                                 s / "server.key", mode, "--ready", ready, *map(str, options)],
+                                 s / "server.key", mode, "--ready", ready, "--id-prefix",
+                                 f"{mode}{self.session}", *map(str, options)],
                                 stdout=subprocess.PIPE, text=True)
         samples = []
         while proc.poll() is None:

@@ -20,6 +20,7 @@
  *   --read-rate MBPS            read at most MBPS MB/s (a slow consumer)
  *   --idle-ms MS                after hello, sit idle for MS, answering pings
  *   --ready FILE                written once listening, so the harness knows
+ *   --id-prefix P               run ids are P-0, P-1... (default b)
  * Only for benchmarks on loopback: it trusts the runner and checks no key.
  */
 #define _GNU_SOURCE
@@ -71,6 +72,9 @@ typedef struct {
 static Run *runs;
 static int total_runs = 1, inflight = 1, sent_runs = 0, finished_runs = 0;
 static const char *action = "bench.true", *args_json = "{}";
+/* Run ids are PREFIX-N: ward never runs an id twice (it answers a repeat from
+ * its journal), so each sink session against one ward needs its own prefix. */
+static const char *id_prefix = "b";
 static double read_rate = 0; /* bytes per second, 0 = unlimited */
 static long idle_ms = 0;
 static uint64_t total_recv = 0, total_frames = 0, total_lines = 0;
@@ -122,9 +126,9 @@ static void send_run(void) {
     char req[4096];
     int i = sent_runs++;
     int n = snprintf(req, sizeof req,
-                     "{\"type\":\"run\",\"run\":\"b-%d\",\"action\":\"%s\",\"args\":%s,"
+                     "{\"type\":\"run\",\"run\":\"%s-%d\",\"action\":\"%s\",\"args\":%s,"
                      "\"reason\":\"benchmark\",\"requester\":{\"id\":\"bench\"}}",
-                     i, action, args_json);
+                     id_prefix, i, action, args_json);
     runs[i].sent = now_s();
     send_frame(1, req, (size_t)n);
 }
@@ -158,8 +162,10 @@ static int member(const unsigned char *m, size_t n, const char *key, char *out, 
 
 static int run_index(const unsigned char *m, size_t n) {
     char id[64];
-    if (!member(m, n, "run", id, sizeof id) || strncmp(id, "b-", 2) != 0) return -1;
-    int i = atoi(id + 2);
+    size_t pl = strlen(id_prefix);
+    if (!member(m, n, "run", id, sizeof id) || strncmp(id, id_prefix, pl) != 0 || id[pl] != '-')
+        return -1;
+    int i = atoi(id + pl + 1);
     return (i >= 0 && i < sent_runs) ? i : -1;
 }
 
@@ -206,10 +212,12 @@ static void on_text(const unsigned char *m, size_t n) {
             fprintf(stderr, "ward-sink: run b-%d refused: %.*s\n", i, (int)(n < 600 ? n : 600),
                     m);
         } else {
+            if (memmem(m, n, "\"replayed\":true", 15)) die("a replayed result: run ids repeat");
             member(m, n, "outcome", runs[i].outcome, sizeof runs[i].outcome);
             member(m, n, "counts", runs[i].counts, sizeof runs[i].counts);
             char ack[96];
-            int al = snprintf(ack, sizeof ack, "{\"type\":\"ack\",\"runs\":[\"b-%d\"]}", i);
+            int al = snprintf(ack, sizeof ack, "{\"type\":\"ack\",\"runs\":[\"%s-%d\"]}",
+                              id_prefix, i);
             send_frame(1, ack, (size_t)al);
         }
         finished_runs++;
@@ -423,6 +431,7 @@ static int serve(int argc, char **argv) {
         else if (!strcmp(argv[i], "--read-rate")) read_rate = atof(argv[i + 1]) * 1e6;
         else if (!strcmp(argv[i], "--idle-ms")) idle_ms = atol(argv[i + 1]);
         else if (!strcmp(argv[i], "--ready")) ready = argv[i + 1];
+        else if (!strcmp(argv[i], "--id-prefix")) id_prefix = argv[i + 1];
         else die("unknown option");
     }
     if (total_runs < 0 || total_runs > MAX_RUNS) die("--runs out of range");
