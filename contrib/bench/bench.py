@@ -230,7 +230,7 @@ class Bench:
         proc = subprocess.Popen([self.sink_bin, "serve", str(port), s / "server.pem",
                                  s / "server.key", mode, "--ready", ready, "--id-prefix",
                                  f"{mode}{self.session}", *map(str, options)],
-                                stdout=subprocess.PIPE, text=True)
+                                stdout=open(s / "sink.out", "w"))
         samples = []
         while proc.poll() is None:
             if sample_pid:
@@ -239,7 +239,9 @@ class Bench:
                 except OSError:
                     pass
             time.sleep(sample_every)
-        out = proc.stdout.read()
+        # A file, not a pipe: a thousand runs' results would fill a pipe
+        # that nobody reads until the sink exits.
+        out = (s / "sink.out").read_text()
         if proc.returncode != 0:
             raise RuntimeError(f"sink failed in {mode}: {out}")
         try:
@@ -590,6 +592,16 @@ class Bench:
                 .strip(), "ward": ver.strip(), "openssh": ssh, "openssl": ossl.strip(),
                 "reps": REPS, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
+    def save(self):
+        """Writes the results so far into benchmarks.json; a partial run
+        (BENCH_STEPS) keeps the other steps' latest figures."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        saved = self.out / "benchmarks.json"
+        merged = json.loads(saved.read_text()) if saved.exists() else {}
+        merged.update(self.results)
+        saved.write_text(json.dumps(merged, indent=2) + "\n")
+        return merged
+
     def run(self, only):
         self.setup()
         self.results["machine"] = self.machine()
@@ -601,12 +613,8 @@ class Bench:
             if (not only and name != "profile") or name in only:
                 log("==", name)
                 step()
-        self.out.mkdir(parents=True, exist_ok=True)
-        # A partial run (BENCH_STEPS) keeps the other steps' latest figures.
-        saved = self.out / "benchmarks.json"
-        merged = json.loads(saved.read_text()) if saved.exists() else {}
-        merged.update(self.results)
-        saved.write_text(json.dumps(merged, indent=2) + "\n")
+                self.save()
+        merged = self.save()
         import report
         table = report.table(merged)
         print(table)
