@@ -347,7 +347,8 @@ class Bench:
             row = {}
             for name, cfg in configs.items():
                 wall, cpu = self.timed([self.ward, "--config", cfg, "--allow-writable", "action",
-                                        "run", "bench.cat", f"path={self.data}", "--reason",
+                                        "run", "bench.cat", "--stream", "--arg",
+                                        f"path={self.data}", "--reason",
                                         "bench"], stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL)
                 row[name] = (wall, cpu)

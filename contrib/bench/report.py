@@ -25,7 +25,7 @@ def table(r):
         row("sink CPU s per GiB of wire bytes", f(c["sink_cpu_s_per_gib_wire"], 2))
     if "throughput" in r:
         t = r["throughput"]
-        for k, label in (("raw_pipe", "raw pipe (cat | cat)"),
+        for k, label in (("raw_pipe", "raw pipe (cat \\| cat)"),
                          ("ssh_default", "ssh -T, default cipher (chacha20-poly1305)"),
                          ("ssh_aes128_gcm", "ssh -T, aes128-gcm"),
                          ("ward", "ward connect, default redaction, TLS")):
