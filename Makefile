@@ -15,7 +15,7 @@ VENV_REQUIREMENTS := contrib/requirements-test.txt
 # Touched after a successful install: pip runs again only when the requirements change.
 VENV_STAMP := $(VENV)/.requirements-installed
 
-.PHONY: help deps build test lint demo venv dist clean
+.PHONY: help deps build test lint demo venv dist bench clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -91,6 +91,22 @@ $(VENV_STAMP): $(VENV_REQUIREMENTS) | deps
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(VENV_REQUIREMENTS) \
 	  || { sleep 5; $(VENV)/bin/python -m pip install --disable-pip-version-check -r $(VENV_REQUIREMENTS); }
 	@touch $@
+
+# The benchmarks of issue 6: the release binary against a C sink (compiled here
+# with gcc), OpenSSH on a private loopback sshd and the raw pipe. Writes
+# docs/benchmarks.json, docs/benchmarks.png and the table in docs/benchmarks.md.
+# BENCH_STEPS picks steps (ceiling startup throughput dispatch memory redaction,
+# or profile); BENCH_REPS and the other BENCH_* variables in contrib/bench/bench.py
+# shorten a run.
+BENCH_STEPS ?=
+BENCH_STAMP := $(VENV)/.bench-requirements-installed
+bench: build venv ## Run the benchmarks (contrib/bench) and update docs/benchmarks.md.
+	@[ -x /usr/sbin/sshd ] && command -v gcc >/dev/null || { $(SUDO) apt-get update -qq && \
+	  $(SUDO) apt-get install -y -qq openssh-server gcc; }
+	@[ contrib/bench/requirements.txt -ot $(BENCH_STAMP) ] || { \
+	  $(VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+	    -r contrib/bench/requirements.txt && touch $(BENCH_STAMP); }
+	$(VENV)/bin/python contrib/bench/bench.py bin/ward docs $(BENCH_STEPS)
 
 clean: ## Remove build outputs.
 	rm -rf .build bin
