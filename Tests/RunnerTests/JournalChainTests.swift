@@ -105,6 +105,8 @@ import Testing
         #expect(report.problem?.kind == mutation.expected.kind, "\(report.text)")
         #expect(report.problem?.line == mutation.expected.line, "\(report.text)")
         #expect(report.problem?.file == path)
+        // Only the lines before the damaged one count as checked.
+        #expect(report.linesChecked == mutation.expected.line - 1, "\(report.text)")
     }
 
     @Test func resortedRecordHasTheSameLogicalContentAndReadsAsContentMismatch() throws {

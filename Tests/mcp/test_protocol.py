@@ -167,6 +167,10 @@ def test_unknown_tool_is_invalid_params(raw, scratch):
     assert reply["error"]["code"] == -32602
     refused = [e for e in journal(scratch) if e["event"] == "refused"]
     assert [e["action"] for e in refused] == ["e2e.nope"]  # a dotted name is no tool at all
+    # A dry run of a tool that does not exist is the same protocol error.
+    reply = ward.request(3, "tools/call", {"name": "e2e_nope",
+                                           "arguments": {"reason": "x", "dry_run": True}})
+    assert reply["error"]["code"] == -32602
 
 
 def test_malformed_reason_and_options_name_the_field(raw):

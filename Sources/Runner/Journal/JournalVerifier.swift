@@ -183,6 +183,7 @@ nonisolated private struct ChainWalk {
     /// means the lines were moved; otherwise they are gone.
     private mutating func settleGap(_ gap: (at: Link, expected: Int64), next: Int64?) -> Bool {
         let at = gap.at
+        countOnlyBefore(seq: gap.expected)
         if let next, next <= at.seq {
             return fail(
                 .reordered, at.file, at.line, at.seq,
@@ -201,6 +202,7 @@ nonisolated private struct ChainWalk {
         _ mismatch: (line: Link, before: Link), ownPrevChanged: Bool
     ) -> Bool {
         let edited = ownPrevChanged ? mismatch.line : mismatch.before
+        countOnlyBefore(seq: edited.seq)
         let evidence =
             ownPrevChanged
             ? "its prev does not match seq \(edited.seq - 1), nor its hash the next line's prev"
@@ -208,6 +210,14 @@ nonisolated private struct ChainWalk {
         return fail(
             .edited, edited.file, edited.line, edited.seq,
             "content mismatch: seq \(edited.seq) changed after it was written (\(evidence))")
+    }
+
+    /// Makes `linesChecked` count only the lines before seq `seq`: lines after
+    /// a break may have been read (to tell an edit from a move) but did not
+    /// pass.
+    private mutating func countOnlyBefore(seq: Int64) {
+        guard let first = report.firstSeq else { return }
+        report.linesChecked = min(report.linesChecked, max(0, Int(seq - first)))
     }
 
     private mutating func fail(

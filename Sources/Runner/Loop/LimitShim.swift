@@ -51,8 +51,15 @@ nonisolated public enum LimitShim {
         var hard = rlim_t(value)
         switch limit {
         case .nice:
-            return setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Int32(value)) == 0
-                ? nil : "setpriority(\(value)): \(String(cString: strerror(errno)))"
+            // Only ever lower the priority: a ward already running niced keeps
+            // its children at least as nice (and an unprivileged ward could
+            // not go back up anyway).
+            errno = 0
+            let current = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+            let target = errno == 0 ? max(Int32(value), current) : Int32(value)
+            if errno == 0 && target == current { return nil }
+            return setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, target) == 0
+                ? nil : "setpriority(\(target)): \(String(cString: strerror(errno)))"
         case .cpuSeconds:
             resource = Int32(RLIMIT_CPU.rawValue)
             hard = rlim_t(value + cpuKillMargin)
@@ -65,9 +72,11 @@ nonisolated public enum LimitShim {
         }
         var current = rlimit()
         if getrlimit(__rlimit_resource_t(UInt32(resource)), &current) == 0 {
-            // Never raise a limit the service manager already set lower.
-            soft = min(soft, current.rlim_max)
+            // Never raise a limit the service manager (or ward's own
+            // starter) already set lower, soft or hard.
+            soft = min(soft, current.rlim_cur)
             hard = min(hard, current.rlim_max)
+            soft = min(soft, hard)
         }
         var wanted = rlimit(rlim_cur: soft, rlim_max: hard)
         return setrlimit(__rlimit_resource_t(UInt32(resource)), &wanted) == 0

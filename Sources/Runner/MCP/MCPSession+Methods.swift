@@ -131,6 +131,17 @@ extension MCPSession {
                 switch result {
                 case .success(let plan):
                     reply(JSONRPCCodec.result(id, ToolResult.planned(plan, version: version)))
+                case .failure(let refusal) where refusal.code == .unknownAction:
+                    // As for a real call: a tool that does not exist is a protocol error.
+                    reply(
+                        JSONRPCCodec.error(
+                            id,
+                            JSONRPCError(
+                                JSONRPCError.invalidParams, "unknown tool: \(call.tool)",
+                                data: [
+                                    "code": .string(refusal.code.rawValue),
+                                    "message": .string(refusal.message),
+                                ])))
                 case .failure(let refusal):
                     reply(
                         JSONRPCCodec.result(

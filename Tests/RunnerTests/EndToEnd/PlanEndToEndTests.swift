@@ -160,6 +160,24 @@ nonisolated struct ActionConcurrencyTests {
         #expect(lines.last == "10")
     }
 
+    @Test func limitsNeverRaiseWhatWardItselfRunsUnder() throws {
+        // ward at nice 15 with a soft open-files limit of 50: the action asks for
+        // nice 10 and 100 files, and gets 15 and 50.
+        let s = Scratch()
+        let out = WardProcess.exec([
+            "/bin/sh", "-c",
+            "ulimit -S -n 50; exec /usr/bin/nice -n 15 \"$0\" --config \"$1\" action run"
+                + " e2e.limits --json --reason niced",
+            WardProcess.binary, s.config,
+        ])
+        #expect(out.status == 0, "\(out.stderr)")
+        let doc = try JSONReader.parse(out.stdout)
+        let lines = doc.lineTexts
+        #expect(lines.last == "15", "\(lines)")
+        let files = lines.first { $0.hasPrefix("Max open files") } ?? ""
+        #expect(files.split(separator: " ").contains("50"), "\(files)")
+    }
+
     @Test func stateAdvertisesTheLimitsAndAPackOverTheCeilingIsWarned() throws {
         let s = Scratch(extraConfig: "  child_ceilings: {memory_mb: 32}\n")
         let out = s.ward(["state", "--compact"])
