@@ -36,7 +36,8 @@ nonisolated struct CloudEndToEndTests {
         // The journal head: the journal is new, so it is the genesis head.
         #expect(hello["journal"]?["seq"]?.intValue == 0)
         #expect(hello["in_flight"]?.arrayValue == [])
-        #expect(h.wardLog.contains("msg=\"advertised actions\""))
+        // ward logs it just after sending the hello devcp has already printed.
+        #expect(h.wait { h.wardLog.contains("msg=\"advertised actions\"") })
         // The key is never in the log, the journal, the hello or `ward state`.
         let key = try #require(TempDir.readAbsolute(h.keyFile))
         h.send("run e2e.echo message=after-hello --reason key check --id key-1")
