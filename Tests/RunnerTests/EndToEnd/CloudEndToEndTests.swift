@@ -189,7 +189,7 @@ nonisolated struct CloudEndToEndTests {
     @Test func severalRunsAtOnceAndABusyRefusalPastTheLimit() throws {
         let h = try Self.connected()
         for i in 1...3 {
-            h.send("run cloud.lines n=10 pause=0.1 --reason concurrent --id m-\(i)")
+            h.send("run cloud.lines n=10 pause=0.4 --reason concurrent --id m-\(i)")
         }
         #expect(
             h.wait { (1...3).allSatisfy { !h.received("run.accepted", run: "m-\($0)").isEmpty } })
