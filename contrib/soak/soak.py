@@ -156,6 +156,7 @@ journal:
 limits:
   kill_grace_s: 1
   max_concurrent_runs: {MAX_CONCURRENT}
+  ceilings: {{max_output_bytes: 1073741824, max_output_lines: 100000000}}
 log:
   level: warn
 control_plane:
