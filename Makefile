@@ -15,7 +15,7 @@ VENV_REQUIREMENTS := contrib/requirements-test.txt
 # Touched after a successful install: pip runs again only when the requirements change.
 VENV_STAMP := $(VENV)/.requirements-installed
 
-.PHONY: help deps build test lint demo venv dist bench clean
+.PHONY: help deps build test lint demo venv dist bench clean soak soak-short
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -107,6 +107,20 @@ bench: build venv ## Run the benchmarks (contrib/bench) and update docs/benchmar
 	  $(VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
 	    -r contrib/bench/requirements.txt && touch $(BENCH_STAMP); }
 	$(VENV)/bin/python contrib/bench/bench.py bin/ward docs $(BENCH_STEPS)
+
+# The soak drives `ward connect` (the debug build) through devcp; see docs/reliability.md.
+SOAK_RUNS ?= 100000
+SOAK_OUT ?= soak-out
+
+soak: venv ## Soak: SOAK_RUNS runs through ward connect with drops; chart in SOAK_OUT.
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r contrib/soak/requirements.txt
+	$(SWIFT) build --product ward
+	$(VENV)/bin/python contrib/soak/soak.py --runs $(SOAK_RUNS) --out $(SOAK_OUT)
+
+soak-short: venv ## The soak's CI size: 2000 runs, a drop every 500, no chart needed.
+	$(SWIFT) build --product ward
+	$(VENV)/bin/python contrib/soak/soak.py --runs 2000 --drop-every 500 --sample-every 100 \
+	  --out $(SOAK_OUT)
 
 clean: ## Remove build outputs.
 	rm -rf .build bin
