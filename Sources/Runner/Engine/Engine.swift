@@ -281,6 +281,10 @@ public final class Engine {
     func finish(_ state: ActiveRun, exit: ExitInfo?, spawnError: String?) {
         state.timeoutTimer?.close()
         state.timeoutTimer = nil
+        // The output is complete from here on; the run stays in `active` until
+        // its `finished` event is written, and the idle flush must skip it.
+        state.outputFinished = true
+        state.lastInput = [:]
         deliver(state, state.stdout.finish())
         deliver(state, state.stderr.finish())
         if let info = state.info {
@@ -371,7 +375,7 @@ public final class Engine {
 
     func flushIdleLines() {
         let now = Clock.monotonicMilliseconds()
-        for state in active.values where state.child != nil {
+        for state in active.values where state.child != nil && !state.outputFinished {
             for stream in [OutputLine.Stream.stdout, .stderr] {
                 guard let last = state.lastInput[stream],
                     now - last >= Engine.idleFlushMilliseconds
@@ -399,6 +403,8 @@ final class ActiveRun {
     var endReason: Outcome?
     /// Set once the run's process group is being terminated.
     var terminating = false
+    /// Set once both streams were finished (the run is writing `finished`).
+    var outputFinished = false
     /// The action's concurrency slot, held until the run's end is journaled.
     var slot: ActionSlots.Slot?
     var lastInput: [OutputLine.Stream: Int64] = [:]

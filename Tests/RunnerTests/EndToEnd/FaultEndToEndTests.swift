@@ -199,11 +199,10 @@ nonisolated struct FaultEndToEndTests {
         #expect(h.waitWardExit(polls: 1) == nil)
     }
 
-    // Finding, open: with 64 runs streaming, the link dropped once and a result
-    // whose `finished` event is journaled (all lines delivered) never reached
-    // devcp within 30 s after the reconnect. Enable once that is fixed.
-    @Test(.disabled("open finding: a result is lost after a drop under 64 concurrent runs"))
-    func sixtyFourConcurrentRunsAllFinishAndTheNextIsBusy() throws {
+    // This test found a crash: the idle-line flush reached a run whose streams
+    // were finished while its `finished` event was being written (a wide window
+    // with 64 runs ending together), and ward stopped on a precondition.
+    @Test func sixtyFourConcurrentRunsAllFinishAndTheNextIsBusy() throws {
         let h = try CloudHarness()
         h.writeConfig()
         h.setMaxConcurrentRuns(64)
@@ -221,7 +220,8 @@ nonisolated struct FaultEndToEndTests {
                 """
                 no result for \(run): accepted \(h.received("run.accepted", run: run).count), \
                 journal finished \(h.journal("finished", run: run).count), \
-                lines \(h.lineTexts(run).count), disconnects \(h.events("disconnected").count)
+                lines \(h.lineTexts(run).count), disconnects \(h.events("disconnected").count); \
+                ward: \(h.wardLog.split(separator: "\n").filter { $0.contains("level=error") || $0.contains("crash") || $0.contains("Precondition") }.joined(separator: "\n"))
                 """)
             #expect(result["outcome"]?.stringValue == "exited")
             #expect(h.lineTexts(run) == (1...40).map { "line \($0)" })
