@@ -176,6 +176,9 @@ control_plane:
     finished_types = {}
     sent = {}  # run id -> time sent
     in_flight = set()
+    acknowledged = set()  # runs ward accepted or refused: it has them
+    request_of = {}  # run id -> the devcp command that asked for it
+    resent = 0
     samples = []
     drops = 0
     next_id = 0
@@ -184,14 +187,25 @@ control_plane:
     while len(answers) < args.runs:
         while len(in_flight) < WINDOW and next_id < args.runs:
             rid = f"soak-{next_id}"
-            cp.send(f"{commands[next_id % len(commands)]} --id {rid}")
+            request_of[rid] = f"{commands[next_id % len(commands)]} --id {rid}"
+            cp.send(request_of[rid])
             sent[rid] = time.monotonic()
             in_flight.add(rid)
             next_id += 1
         for e in cp.events(0.5):
+            if e.get("event") == "connected":
+                # As a control plane must: a request sent into a link that died
+                # may never have reached ward; ask again with the same id (ward
+                # runs an id at most once, and answers a repeat from its journal).
+                for rid in sorted(in_flight - acknowledged):
+                    cp.send(request_of[rid])
+                    resent += 1
+                continue
             if e.get("event") != "received":
                 continue
             m = e.get("message", {})
+            if m.get("type") in ("run.accepted", "run.refused"):
+                acknowledged.add(m.get("run"))
             if m.get("type") not in ("run.finished", "run.refused"):
                 continue
             rid = m.get("run")
@@ -233,6 +247,7 @@ control_plane:
         "runs_requested": args.runs,
         "runs_answered": len(answers),
         "results_resent_after_drop": repeated,
+        "requests_resent_after_drop": resent,
         "outcomes": finished_types,
         "drops": drops,
         "seconds": round(elapsed, 1),
