@@ -15,7 +15,7 @@ VENV_REQUIREMENTS := contrib/requirements-test.txt
 # Touched after a successful install: pip runs again only when the requirements change.
 VENV_STAMP := $(VENV)/.requirements-installed
 
-.PHONY: help deps build test lint demo venv dist clean
+.PHONY: help deps build test lint demo venv dist clean fuzz fuzz-smoke
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -91,6 +91,18 @@ $(VENV_STAMP): $(VENV_REQUIREMENTS) | deps
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(VENV_REQUIREMENTS) \
 	  || { sleep 5; $(VENV)/bin/python -m pip install --disable-pip-version-check -r $(VENV_REQUIREMENTS); }
 	@touch $@
+
+# Coverage-guided fuzzing (libFuzzer + ASan, contrib/fuzz/): every target in turn,
+# never two at once, since the machine's cores are shared.
+FUZZ_SECONDS ?= 60
+# Long enough to load the seeds and run a few thousand inputs per target.
+FUZZ_SMOKE_SECONDS ?= 5
+
+fuzz: deps ## Run every fuzz target for FUZZ_SECONDS each (default 60); crashes fail it.
+	contrib/fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-smoke: deps ## Run every fuzz target for about 5 s (what CI runs).
+	contrib/fuzz/run.sh $(FUZZ_SMOKE_SECONDS)
 
 clean: ## Remove build outputs.
 	rm -rf .build bin
