@@ -17,11 +17,13 @@ mkdir -p "$OUT/lib" "$OUT/bin" "$OUT/module-cache"
 CFLAGS=()
 for m in uv openssl yaml pcre2 jansson wslay; do CFLAGS+=(-I "Sources/CUV/$m"); done
 COMMON=(-swift-version 6 -default-isolation MainActor -module-cache-path "$OUT/module-cache"
-  -Onone -g -sanitize=fuzzer,address -use-ld=lld)
+  ${FUZZ_OPT:--O} -g -sanitize=fuzzer,address -use-ld=lld)
 LIBS=(-luv -lssl -lcrypto -lyaml -lpcre2-8 -ljansson -lwslay)
 
 # Rebuild the library only when a Runner source is newer than it.
 LIB=$OUT/lib/libRunner.a
+# A change of optimisation level needs a rebuild too.
+echo "${FUZZ_OPT:--O}" | cmp -s - "$OUT/lib/opt" || { rm -f "$LIB"; echo "${FUZZ_OPT:--O}" >"$OUT/lib/opt"; }
 mapfile -t SOURCES < <(find Sources/Runner -name '*.swift' | sort)
 if [ ! -f "$LIB" ] || [ -n "$(find Sources/Runner Sources/CUV -newer "$LIB" -print -quit)" ]; then
   echo "fuzz: compiling Runner (${#SOURCES[@]} files, instrumented)"

@@ -24,9 +24,35 @@ let fuzzRegistry: Registry = {
     return registry
 }()
 
-/// Secret values at least this long are looked for in refusals; shorter ones could
-/// occur in a message's own words by chance.
-let secretProbeBytes = 12
+/// Secret values at least this long are looked for in refusals (the validator's
+/// minimum secret length, so shorter ones are refused before anything is quoted).
+let secretProbeBytes = 6
+
+/// Fails when `refusal` quotes a secret argument's value. A value can also occur in
+/// the message for other reasons (it may equal the action's name), so the request is
+/// validated again with that value replaced by BEL bytes: a quote that disappears
+/// with the value is a leak.
+func checkNoSecretQuoted(_ refusal: Refusal, _ request: RunRequest) {
+    let said = Array(refusal.description.utf8)
+    let action = fuzzRegistry.action(request.action)
+    for (index, arg) in request.args.enumerated() where action?.arg(arg.name)?.secret == true {
+        let secret: String
+        switch arg.value {
+        case .json(.string(let s)), .text(let s): secret = s
+        default: continue
+        }
+        let bytes = Array(secret.utf8)
+        guard bytes.count >= secretProbeBytes, FuzzSupport.contains(said, bytes) else { continue }
+        var other = request
+        let stand = String(repeating: "\u{7}", count: bytes.count)
+        other.args[index].value = arg.value == .text(secret) ? .text(stand) : .json(.string(stand))
+        guard case .failure(let again) = Validator(minSecretLength: 6).validate(other, in: fuzzRegistry)
+        else { FuzzSupport.fail("refusal quotes secret argument \(arg.name)") }
+        if !FuzzSupport.contains(Array(again.description.utf8), bytes) {
+            FuzzSupport.fail("refusal quotes secret argument \(arg.name)")
+        }
+    }
+}
 
 /// Fuzzes argument validation and template expansion: the input is a JSON object
 /// `{"action": …, "args": {…}, "options": {…}, "reason": …, "text": bool}` (with
@@ -56,18 +82,7 @@ nonisolated func fuzzValidator(_ data: UnsafePointer<UInt8>?, _ size: Int) -> In
             }
             _ = JSONWriter.string(run.maskedArgsJSON)
         case .failure(let refusal):
-            let said = Array(refusal.description.utf8)
-            let action = fuzzRegistry.action(request.action)
-            for (name, value) in request.args where action?.arg(name)?.secret == true {
-                let secret: String
-                switch value {
-                case .json(.string(let s)), .text(let s): secret = s
-                default: continue
-                }
-                if secret.utf8.count >= secretProbeBytes && FuzzSupport.contains(said, Array(secret.utf8)) {
-                    FuzzSupport.fail("refusal quotes secret argument \(name)")
-                }
-            }
+            checkNoSecretQuoted(refusal, request)
         }
     }
     return 0
