@@ -30,8 +30,17 @@ let secretProbeBytes = 6
 
 /// Fails when `refusal` quotes a secret argument's value. A value can also occur in
 /// the message for other reasons (it may equal the action's name), so the request is
-/// validated again with that value replaced by BEL bytes: a quote that disappears
-/// with the value is a leak.
+/// validated again with that value's letters and digits rotated (so it fails or
+/// passes the same checks): a quote that disappears with the value is a leak.
+/// `byte` moved one place within its class (a-z, A-Z, 0-9, wrapping); others kept.
+func rotated(_ byte: UInt8) -> UInt8 {
+    for (low, high) in [(UInt8(97), UInt8(122)), (65, 90), (48, 57)]
+    where (low...high).contains(byte) {
+        return byte == high ? low : byte + 1
+    }
+    return byte
+}
+
 func checkNoSecretQuoted(_ refusal: Refusal, _ request: RunRequest) {
     let said = Array(refusal.description.utf8)
     let action = fuzzRegistry.action(request.action)
@@ -44,9 +53,11 @@ func checkNoSecretQuoted(_ refusal: Refusal, _ request: RunRequest) {
         let bytes = Array(secret.utf8)
         guard bytes.count >= secretProbeBytes, FuzzSupport.contains(said, bytes) else { continue }
         var other = request
-        let stand = String(repeating: "\u{7}", count: bytes.count)
+        let stand = String(decoding: bytes.map(rotated), as: UTF8.self)
         other.args[index].value = arg.value == .text(secret) ? .text(stand) : .json(.string(stand))
-        guard case .failure(let again) = Validator(minSecretLength: 6).validate(other, in: fuzzRegistry)
+        guard
+            case .failure(let again) = Validator(minSecretLength: 6).validate(
+                other, in: fuzzRegistry)
         else { FuzzSupport.fail("refusal quotes secret argument \(arg.name)") }
         if !FuzzSupport.contains(Array(again.description.utf8), bytes) {
             FuzzSupport.fail("refusal quotes secret argument \(arg.name)")
