@@ -15,7 +15,7 @@ VENV_REQUIREMENTS := contrib/requirements-test.txt
 # Touched after a successful install: pip runs again only when the requirements change.
 VENV_STAMP := $(VENV)/.requirements-installed
 
-.PHONY: help deps build test lint demo venv dist bench clean soak soak-short
+.PHONY: help deps build test lint demo venv dist bench clean soak soak-short fuzz fuzz-smoke
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -121,6 +121,19 @@ soak-short: venv ## The soak's CI size: 2000 runs, a drop every 500, no chart ne
 	$(SWIFT) build --product ward
 	$(VENV)/bin/python contrib/soak/soak.py --runs 2000 --drop-every 500 --sample-every 100 \
 	  --out $(SOAK_OUT)
+
+# Coverage-guided fuzzing (libFuzzer + ASan, contrib/fuzz/): every target in turn,
+# never two at once, since the machine's cores are shared.
+FUZZ_SECONDS ?= 60
+# Long enough to load the seeds and run a few thousand inputs per target.
+FUZZ_SMOKE_SECONDS ?= 5
+
+fuzz: deps ## Run every fuzz target for FUZZ_SECONDS each (default 60); crashes fail it.
+	contrib/fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-smoke: deps ## Run every fuzz target for about 5 s (what CI runs).
+	@# A fixed seed: the same mutations on every CI run, so a red smoke run is reproducible.
+	FUZZ_SEED=1 contrib/fuzz/run.sh $(FUZZ_SMOKE_SECONDS)
 
 clean: ## Remove build outputs.
 	rm -rf .build bin
