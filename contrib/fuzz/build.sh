@@ -16,8 +16,10 @@ mkdir -p "$OUT/lib" "$OUT/bin" "$OUT/module-cache"
 # The C modules' maps and headers, and the same isolation the package uses.
 CFLAGS=()
 for m in uv openssl yaml pcre2 jansson wslay; do CFLAGS+=(-I "Sources/CUV/$m"); done
+# The comma in -sanitize= is one swiftc argument, not an array separator.
+# shellcheck disable=SC2054
 COMMON=(-swift-version 6 -default-isolation MainActor -module-cache-path "$OUT/module-cache"
-  ${FUZZ_OPT:--O} -g -sanitize=fuzzer,address -use-ld=lld)
+  "${FUZZ_OPT:--O}" -g -sanitize=fuzzer,address -use-ld=lld)
 LIBS=(-luv -lssl -lcrypto -lyaml -lpcre2-8 -ljansson -lwslay)
 
 # Rebuild the library only when a Runner source is newer than it.
