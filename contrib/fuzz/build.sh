@@ -36,7 +36,9 @@ if [ ! -f "$LIB" ] || [ -n "$(find Sources/Runner Sources/CUV -newer "$LIB" -pri
 fi
 
 if [ $# -eq 0 ]; then
-  set -- $(cd contrib/fuzz/targets && ls *.swift | sed 's/\.swift$//')
+  # Target names are plain words (file names of contrib/fuzz/targets/*.swift).
+  # shellcheck disable=SC2046
+  set -- $(for f in contrib/fuzz/targets/*.swift; do basename "$f" .swift; done)
 fi
 for t in "$@"; do
   echo "fuzz: linking $t"

@@ -10,7 +10,9 @@ cd "$(dirname "$0")/../.."
 SECONDS_EACH=${1:?usage: run.sh SECONDS [target...]}
 shift
 if [ $# -eq 0 ]; then
-  set -- $(cd contrib/fuzz/targets && ls *.swift | sed 's/\.swift$//')
+  # Target names are plain words (file names of contrib/fuzz/targets/*.swift).
+  # shellcheck disable=SC2046
+  set -- $(for f in contrib/fuzz/targets/*.swift; do basename "$f" .swift; done)
 fi
 contrib/fuzz/build.sh "$@" 2>&1 | grep -v 'Cannot export local symbol' || exit 1
 OUT=.build/fuzz
