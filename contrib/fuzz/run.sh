@@ -6,7 +6,7 @@
 # when any target crashed.
 # Usage: contrib/fuzz/run.sh SECONDS [target...]   (default: every target)
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 SECONDS_EACH=${1:?usage: run.sh SECONDS [target...]}
 shift
 if [ $# -eq 0 ]; then
