@@ -122,6 +122,42 @@ nonisolated struct FaultEndToEndTests {
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
     }
 
+    @Test func unwritableJournalRefusesRunsAndRecoversWhenWritableAgain() throws {
+        // Root writes through any file mode, so the journal is made unwritable
+        // with a read-only mount, which stops root too.
+        let h = try CloudHarness()
+        let journalDir = h.dir.path + "/journal"
+        _ = WardProcess.exec(["/bin/mkdir", "-p", journalDir])
+        guard mount("tmpfs", journalDir, "tmpfs", 0, Self.tmpfsOptions) == 0 else {
+            print("FaultEndToEndTests: cannot mount a tmpfs (\(errnoName(errno))); skipped")
+            return
+        }
+        defer { umount2(journalDir, Int32(MNT_DETACH)) }
+        try h.startWard()
+        #expect(h.connected(), "log:\n\(h.wardLog)")
+        h.send("run e2e.echo message=before --reason ro --id ro-1")
+        #expect(h.result("ro-1")?["outcome"]?.stringValue == "exited")
+
+        // A read-only bind mount over the folder: new opens (each append opens
+        // the file) fail with EROFS, while the descriptors ward holds stay.
+        try #require(mount(journalDir, journalDir, nil, UInt(MS_BIND), nil) == 0)
+        let readOnly = UInt(MS_REMOUNT) | UInt(MS_BIND) | UInt(MS_RDONLY)
+        try #require(mount(nil, journalDir, nil, readOnly, nil) == 0, "\(errnoName(errno))")
+        h.send("run e2e.echo message=never --reason ro --id ro-2")
+        let refused = try #require(h.result("ro-2"))
+        #expect(refused["code"]?.stringValue == "journal_unavailable", "\(refused)")
+        #expect(h.received("run.accepted", run: "ro-2").isEmpty)
+        #expect(h.lineTexts("ro-2").isEmpty)
+
+        try #require(umount2(journalDir, 0) == 0, "\(errnoName(errno))")
+        h.send("run e2e.echo message=after --reason ro --id ro-3")
+        #expect(h.result("ro-3")?["outcome"]?.stringValue == "exited", "log:\n\(h.wardLog)")
+        #expect(h.journal("started", run: "ro-2").isEmpty)
+        #expect(h.stopWard() == 0, "log:\n\(h.wardLog)")
+        let verify = h.verifyJournal()
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+    }
+
     @Test func fewDescriptorsGiveClearErrorsAndNoCrash() throws {
         let h = try CloudHarness()
         h.writeConfig()
