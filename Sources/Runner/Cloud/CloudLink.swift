@@ -124,6 +124,9 @@ public final class CloudLink {
     /// Whether the websocket is open.
     public var isConnected: Bool { phase == .open }
 
+    /// Journal scans still running on libuv's thread pool (repeated run ids).
+    public var pendingLookups: Int { work.inFlight }
+
     /// Starts dialing.
     public func start() {
         precondition(phase == .idle, "CloudLink.start() called twice")
