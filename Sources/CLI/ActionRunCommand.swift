@@ -190,17 +190,7 @@ final class TerminalSink: RunSink {
 
     /// The one-line summary printed to stderr when a run ends.
     static func summary(_ r: RunResult) -> String {
-        var what: String
-        switch r.outcome {
-        case .exited:
-            what = r.signal.map { "was killed by SIG\($0)" } ?? "exited \(r.exitCode ?? -1)"
-        case .timedOut:
-            what = "timed out after \(r.options.first { $0.name == .timeoutS }?.value ?? 0) s"
-        case .cancelled: what = "was cancelled"
-        case .failedToStart: what = "failed to start: \(r.error ?? "unknown error")"
-        case .limitExceeded: what = "was stopped by its \(r.limit ?? "resource") limit"
-        }
-        var text = "ward: \(r.action) \(what) in \(r.durationMilliseconds) ms"
+        var text = "ward: \(r.action) \(r.endPhrase) in \(r.durationMilliseconds) ms"
         for o in r.options where o.clampedBy != nil {
             text +=
                 "; \(o.name.rawValue) \(o.requested ?? 0) clamped to \(o.value) by \(o.clampedBy!)"

@@ -153,9 +153,7 @@ final class Daemon {
 
     /// SIGHUP: the packs again, kept only when every one validates.
     func reload() {
-        let loader = PackLoader(
-            ceilings: config.ceilings, allowWritable: globals.allowWritable,
-            limitCeilings: config.limitCeilings)
+        let loader = PackLoader(config: config, allowWritable: globals.allowWritable)
         let (registry, diagnostics) = loader.load(directories: config.packDirectories)
         guard let registry else {
             let errors = diagnostics.filter { $0.severity == .error }

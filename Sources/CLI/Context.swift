@@ -35,9 +35,7 @@ struct GlobalOptions {
     /// Loads the config and every pack it names; warnings go to stderr.
     func loadRegistry() throws(CommandFailure) -> (RunnerConfig, Registry) {
         let config = try loadConfig()
-        let loader = PackLoader(
-            ceilings: config.ceilings, allowWritable: allowWritable,
-            limitCeilings: config.limitCeilings)
+        let loader = PackLoader(config: config, allowWritable: allowWritable)
         let (registry, diagnostics) = loader.load(directories: config.packDirectories)
         for d in diagnostics where d.severity == .warning { Terminal.err(d.description) }
         guard let registry else {

@@ -105,9 +105,7 @@ enum PackValidateCommand {
         if globals.configPath != nil || getenv("WARD_CONFIG") != nil {
             config = try globals.loadConfig()
         }
-        let loader = PackLoader(
-            ceilings: config.ceilings, allowWritable: globals.allowWritable,
-            limitCeilings: config.limitCeilings)
+        let loader = PackLoader(config: config, allowWritable: globals.allowWritable)
         let (registry, diagnostics) = loader.load(directories: o.positionals)
         let errors = diagnostics.filter { $0.severity == .error }.count
         if o.flag("json") {

@@ -23,10 +23,6 @@ final class CloudRun {
         resultSent = false
         outbox.append(message: JSONWriter.bytes(result), isResult: true)
     }
-
-    /// The connection ended. Nothing to undo: what was sent is gone with it,
-    /// what was not is still in the outbox.
-    func connectionLost() {}
 }
 
 extension CloudLink {

@@ -280,8 +280,9 @@ public final class CloudLink {
         client = nil
         stream = nil
         // Runs go on while the link is down; their output waits in the outboxes.
+        // Nothing else to undo per run: what was sent is gone with the
+        // connection, what was not is still in its outbox.
         engine.outputPaused = false
-        for run in runs.values { run.connectionLost() }
         let wasOpen = phase == .open || phase == .closing
         logger.warn(
             wasOpen ? "disconnected" : "connection failed",

@@ -48,14 +48,6 @@ public enum WireEncoder {
         return .object(o)
     }
 
-    /// One `run.output` message carrying a batch of lines.
-    public static func output(runID: String, frame: Int, lines: [OutputLine]) -> JSONValue {
-        [
-            "type": "run.output", "run": .string(runID), "frame": .int(Int64(frame)),
-            "lines": .array(lines.map(\.json)),
-        ]
-    }
-
     /// `run.dropped`: lines not forwarded, with exact counts.
     public static func dropped(runID: String, lines: Int, bytes: Int, reason: String) -> JSONValue {
         [

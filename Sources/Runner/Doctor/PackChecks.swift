@@ -5,7 +5,7 @@ enum PackChecks {
     /// Loads every pack folder of `config` exactly as the runner does: the
     /// registry when all of them validate, and the check saying so.
     static func validate(_ config: RunnerConfig, allowWritable: Bool) -> (DoctorCheck, Registry?) {
-        let loader = PackLoader(ceilings: config.ceilings, allowWritable: allowWritable)
+        let loader = PackLoader(config: config, allowWritable: allowWritable)
         let (registry, diagnostics) = loader.load(directories: config.packDirectories)
         let folders = config.packDirectories.joined(separator: ", ")
         guard let registry else {

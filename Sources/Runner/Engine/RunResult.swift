@@ -47,6 +47,20 @@ public struct RunResult {
     /// True when the action ran and exited 0.
     public var succeeded: Bool { outcome == .exited && exitCode == 0 }
 
+    /// How the run ended, as a verb phrase for summaries: "exited 0",
+    /// "was killed by SIGTERM", "timed out after 30 s", ...
+    public var endPhrase: String {
+        switch outcome {
+        case .exited:
+            signal.map { "was killed by SIG\($0)" } ?? "exited \(exitCode ?? -1)"
+        case .timedOut:
+            "timed out after \(options.first { $0.name == .timeoutS }?.value ?? 0) s"
+        case .cancelled: "was cancelled"
+        case .failedToStart: "failed to start: \(error ?? "unknown error")"
+        case .limitExceeded: "was stopped by its \(limit ?? "resource") limit"
+        }
+    }
+
     /// The result as one JSON object (the CLI's `--json`, later the wire protocol).
     public var json: JSONValue {
         var o = JSONObject()

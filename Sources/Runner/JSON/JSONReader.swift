@@ -83,11 +83,8 @@ nonisolated extension JSONReader {
     /// to parse (an unquoted token).
     static func withoutQuotedInput(_ message: String) -> String {
         let bytes = Array(message.utf8)
-        let marker = Array(" near '".utf8)
-        guard bytes.count >= marker.count else { return message }
-        for i in 0...(bytes.count - marker.count)
-        where bytes[i..<(i + marker.count)].elementsEqual(marker) {
-            return String(decoding: bytes[..<i], as: UTF8.self)
+        if let at = ByteSearch.firstIndex(of: Array(" near '".utf8), in: bytes) {
+            return String(decoding: bytes[..<at], as: UTF8.self)
         }
         return message
     }

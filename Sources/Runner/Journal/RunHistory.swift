@@ -79,7 +79,8 @@ nonisolated public enum RunHistory {
         for path in paths(files) {
             forEachLine(path) { line in
                 // seq, time and prev take at most 160 bytes before `event`.
-                guard let at = find(marker, in: line, within: 256) else { return }
+                guard let at = ByteSearch.firstIndex(of: marker, in: line, startingWithin: 256)
+                else { return }
                 let start = at + marker.count
                 guard let end = line[start...].firstIndex(of: UInt8(ascii: "\"")) else { return }
                 filter.insert(String(decoding: line[start..<end], as: UTF8.self))
@@ -97,7 +98,7 @@ nonisolated public enum RunHistory {
         let needle = Array(#""run":""#.utf8) + Array(runID.utf8) + [UInt8(ascii: "\"")]
         for path in paths(files) {
             forEachLine(path) { line in
-                guard find(needle, in: line, within: line.count) != nil,
+                guard ByteSearch.firstIndex(of: needle, in: line) != nil,
                     case .object(let o)? = try? JSONReader.parse(line),
                     o["run"]?.stringValue == runID,
                     let event = o["event"]?.stringValue
@@ -127,20 +128,5 @@ nonisolated public enum RunHistory {
         while let line = try? scanner.next() {
             if line.terminated && !line.oversized { body(line.bytes) }
         }
-    }
-
-    /// Index of the first occurrence of `needle` in `haystack` starting in
-    /// its first `limit` bytes.
-    static func find(_ needle: [UInt8], in haystack: [UInt8], within limit: Int) -> Int? {
-        guard let first = needle.first, haystack.count >= needle.count else { return nil }
-        let last = min(limit, haystack.count - needle.count)
-        var i = 0
-        while i <= last {
-            if haystack[i] == first, haystack[i..<(i + needle.count)].elementsEqual(needle) {
-                return i
-            }
-            i += 1
-        }
-        return nil
     }
 }

@@ -19,6 +19,14 @@ public struct PackLoader {
         self.limitCeilings = limitCeilings
     }
 
+    /// The loader the runner uses for `config`: its option and child-limit
+    /// ceilings.
+    public init(config: RunnerConfig, allowWritable: Bool) {
+        self.init(
+            ceilings: config.ceilings, allowWritable: allowWritable,
+            limitCeilings: config.limitCeilings)
+    }
+
     /// Loads every pack found in `directories`. Each is a pack (it holds `pack.yaml`)
     /// or a folder whose immediate subfolders are packs. Relative paths are taken
     /// from the current directory. The registry is nil when any diagnostic is an error.

@@ -185,16 +185,6 @@ nonisolated final class TempDir: Sendable {
 
     /// Reads a file under the folder, or nil when it does not exist.
     func read(_ name: String) -> String? {
-        let fd = open(path + "/" + name, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = Glibc.read(fd, &chunk, chunk.count)
-            if n <= 0 { break }
-            out.append(contentsOf: chunk[0..<n])
-        }
-        return String(decoding: out, as: UTF8.self)
+        TempDir.readAbsolute(path + "/" + name)
     }
 }
