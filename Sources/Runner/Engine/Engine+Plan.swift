@@ -59,17 +59,7 @@ extension Engine {
                 passthrough: run.action.environment.passthrough,
                 workingDirectory: run.action.workingDirectory, options: run.options,
                 journal: nil)
-            var fields = JSONObject()
-            fields["run"] = .string(request.id)
-            fields["action"] = .string(run.action.name)
-            fields["pack"] = .string(run.action.pack)
-            fields["origin"] = .string(request.origin.rawValue)
-            fields["requester"] = .string(redactor.redact(request.requester))
-            fields["reason"] = .string(redactor.redact(request.reason))
-            fields["args"] = redactStrings(run.maskedArgsJSON, redactor)
-            fields["options"] = .object(
-                JSONObject(run.options.map { ($0.name.rawValue, $0.json) }))
-            fields["argv"] = .array(plan.argv.map { .string($0) })
+            var fields = requestFields(request, run, redactor)
             fields["outcome"] = "planned"
             journal.append(event: "planned", fields: fields) { [logger] result in
                 switch result {

@@ -11,28 +11,33 @@ extension Engine {
     static let maxRefusedArgs = 32
 
     func startedFields(_ state: ActiveRun) -> JSONObject {
-        let r = state.request
-        let run = state.run
-        var o = JSONObject()
-        o["run"] = .string(r.id)
-        o["action"] = .string(run.action.name)
-        o["pack"] = .string(run.action.pack)
-        o["origin"] = .string(r.origin.rawValue)
-        o["requester"] = .string(state.redactor.redact(r.requester))
-        if let approval = r.approval { o["approval"] = .string(state.redactor.redact(approval)) }
-        o["reason"] = .string(state.redactor.redact(r.reason))
-        o["args"] = redactStrings(run.maskedArgsJSON, state.redactor)
-        o["options"] = .object(JSONObject(run.options.map { ($0.name.rawValue, $0.json) }))
-        o["argv"] = .array(run.argv.map { .string(state.redactor.redact($0)) })
-        if !run.action.limits.isEmpty {
-            o["limits"] = .object(
-                JSONObject(run.action.orderedLimits.map { ($0.limit.rawValue, .int($0.value)) }))
-        }
+        var o = requestFields(state.request, state.run, state.redactor)
         if !state.redactor.secrets.registrations.isEmpty {
             o["secrets"] = state.redactor.secrets.json
         }
         o["ward_pid"] = .int(Int64(identity.pid))
         o["ward_start"] = .int(identity.start)
+        return o
+    }
+
+    /// What a validated request asks to execute, as `started` and `planned`
+    /// journal it: who, why, the arguments, options, argv and limits.
+    func requestFields(_ r: RunRequest, _ run: ValidatedRun, _ redactor: Redactor) -> JSONObject {
+        var o = JSONObject()
+        o["run"] = .string(r.id)
+        o["action"] = .string(run.action.name)
+        o["pack"] = .string(run.action.pack)
+        o["origin"] = .string(r.origin.rawValue)
+        o["requester"] = .string(redactor.redact(r.requester))
+        if let approval = r.approval { o["approval"] = .string(redactor.redact(approval)) }
+        o["reason"] = .string(redactor.redact(r.reason))
+        o["args"] = redactStrings(run.maskedArgsJSON, redactor)
+        o["options"] = .object(JSONObject(run.options.map { ($0.name.rawValue, $0.json) }))
+        o["argv"] = .array(run.argv.map { .string(redactor.redact($0)) })
+        if !run.action.limits.isEmpty {
+            o["limits"] = .object(
+                JSONObject(run.action.orderedLimits.map { ($0.limit.rawValue, .int($0.value)) }))
+        }
         return o
     }
 
