@@ -16,6 +16,7 @@ enum Help {
           events verify          Check the journal's hash chain.
           mcp                    Serve the declared actions as MCP tools on stdin/stdout.
           doctor                 Check this host: config, packs, programs, journal, control plane.
+          redact                 Redact standard input with the configured rules, to stdout.
           version                Print ward's version.
           help [COMMAND]         Show help for a command.
 
@@ -32,6 +33,24 @@ enum Help {
         Exit codes: 0 ok, 1 check failed or action exited non-zero, 2 usage, 3 config or
         packs invalid, 4 run refused, 5 run timed out/cancelled/failed to start,
         6 journal error, 70 internal error.
+        """
+
+    static let redact = """
+        Usage: ward redact [--action NAME] [--no-config] < INPUT > OUTPUT
+
+        Reads standard input to its end and writes it to standard output through the
+        same line splitting and redaction a run's output gets: the built-in rules and
+        the config's redaction rules, plus the pack's and action's own rules with
+        --action. Line endings are kept, so only the redacted stretches differ from
+        the input. Use it to try rules on a real log sample before a pack ships.
+        Secrets that belong to one run (secret arguments, the runner key) are not
+        known here. A summary line (lines, redactions) goes to stderr.
+
+        Options:
+          --action NAME   Also apply the rules declared by this action and its pack.
+          --no-config     Built-in rules only; read no config file.
+
+        Exit codes: 0 done, 1 read or write failed, 2 usage, 3 config or packs invalid.
         """
 
     static let connect = """

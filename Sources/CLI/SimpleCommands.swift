@@ -29,6 +29,7 @@ enum HelpCommand {
         case "connect": Terminal.out(Help.connect)
         case "mcp": Terminal.out(Help.mcp)
         case "doctor": Terminal.out(Help.doctor)
+        case "redact": Terminal.out(Help.redact)
         case "action run": Terminal.out(Help.actionRun)
         case "action plan": Terminal.out(Help.actionPlan)
         case "action list": Terminal.out(Help.actionList)

@@ -45,6 +45,7 @@ import Runner
         case "connect": return try ConnectCommand.run(tail, globals)
         case "mcp": return try MCPCommand.run(tail, globals)
         case "doctor": return try DoctorCommand.run(tail, globals)
+        case "redact": return try RedactCommand.run(tail, globals)
         case "pack":
             guard let (name, words) = try sub(tail, "pack", ["validate"]) else { return .ok }
             precondition(name == "validate")

@@ -10,7 +10,7 @@ nonisolated func marker(_ id: String) -> String { "[REDACTED:\(id)]" }
 func makeRedactor(
     secrets: [(String, String)] = [], authKey: String? = nil, builtIns: Bool = true,
     extra: [(String, String)] = [], minimum: Int = SecretSet.defaultMinimumLength,
-    regexWindow: Int = Redactor.defaultRegexWindow
+    regexWindow: Int = Redactor.defaultRegexWindow, prefiltered: Bool = true
 ) throws -> Redactor {
     var set = SecretSet(minimumLength: minimum)
     for (name, value) in secrets { set.register(value, as: .argument(name)) }
@@ -21,7 +21,8 @@ func makeRedactor(
             location: SourceLocation(file: "config.yaml", line: 1, column: 1))
     }
     let rules = RedactionRuleSet(extra: specs, builtIns: builtIns)
-    return Redactor(rules: rules, secrets: set, regexWindow: regexWindow)
+    return Redactor(
+        rules: rules, secrets: set, regexWindow: regexWindow, prefiltered: prefiltered)
 }
 
 /// Feeds `chunks` to a fresh stdout processor, then finishes it.

@@ -56,7 +56,7 @@ nonisolated public enum JournalError: Error, Equatable, Sendable, CustomStringCo
 }
 
 /// The symbolic name of an errno value (`ENOSPC`), through libuv's table.
-nonisolated func errnoName(_ code: Int32) -> String {
+nonisolated public func errnoName(_ code: Int32) -> String {
     // libuv's codes on Linux are the negated errno values.
     var buffer = [CChar](repeating: 0, count: 64)
     let name = buffer.withUnsafeMutableBufferPointer { buf in

@@ -12,32 +12,48 @@ nonisolated enum BuiltInRules {
     /// End of a PEM private key block.
     static let privateKeyEnd = #"-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"#
 
+    /// Literals every match of the BEGIN marker contains (see `regexRules`).
+    static let privateKeyTriggers: [RuleTrigger] = [.exact("-----BEGIN ")]
+
     /// The regex rules in priority order: where two rules match the same span,
     /// the earlier one names the marker, so vendor rules come before the
-    /// generic key=value rule.
-    static let regexRules: [(id: String, source: String)] = [
+    /// generic key=value rule. Each rule's triggers are literals that every one
+    /// of its matches contains (`caseless` where the rule is `(?i)`): a line
+    /// without any of them skips the rule's regex (`LiteralPrefilter`). Whoever
+    /// edits a pattern edits its triggers; `BuiltInTriggerTests` checks them.
+    static let regexRules: [(id: String, source: String, triggers: [RuleTrigger])] = [
         (
             "aws-access-key-id",
-            #"(?<![A-Z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}(?![A-Z0-9])"#
+            #"(?<![A-Z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}(?![A-Z0-9])"#,
+            ["AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA"].map(RuleTrigger.exact)
         ),
         (
             "aws-secret-key",
             #"(?i)(?<![a-z0-9])aws_?secret_?access_?key["']?\s*[:=]\s*["']?"#
-                + #"(?<value>[a-z0-9/+=]{40})(?![a-z0-9/+=])"#
+                + #"(?<value>[a-z0-9/+=]{40})(?![a-z0-9/+=])"#,
+            [.caseless("secret")]
         ),
         (
             "github-token",
             #"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})"#
-                + #"(?![A-Za-z0-9_])"#
+                + #"(?![A-Za-z0-9_])"#,
+            ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"].map(RuleTrigger.exact)
         ),
-        ("slack-token", #"(?<![A-Za-z0-9])xox[baprs]-[A-Za-z0-9-]{10,250}"#),
-        ("jwt", #"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]++\.[A-Za-z0-9_-]++\.[A-Za-z0-9_-]*+"#),
+        ("slack-token", #"(?<![A-Za-z0-9])xox[baprs]-[A-Za-z0-9-]{10,250}"#, [.exact("xox")]),
+        (
+            "jwt", #"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]++\.[A-Za-z0-9_-]++\.[A-Za-z0-9_-]*+"#,
+            [.exact("eyJ")]
+        ),
         // Twenty characters at least: prose says "bearer of the key", tokens are long.
-        ("bearer-token", #"(?i)(?<![a-z0-9])bearer\s++(?<value>[a-z0-9._~+/=-]{20,})"#),
+        (
+            "bearer-token", #"(?i)(?<![a-z0-9])bearer\s++(?<value>[a-z0-9._~+/=-]{20,})"#,
+            [.caseless("bearer")]
+        ),
         (
             "authorization-header",
             #"(?i)(?<![a-z0-9-])(?:proxy-)?authorization["']?\s*[:=]\s*["']?"#
-                + #"(?:[a-z][a-z0-9._-]*+\s++)?(?<value>[^\s"']++)"#
+                + #"(?:[a-z][a-z0-9._-]*+\s++)?(?<value>[^\s"']++)"#,
+            [.caseless("authorization")]
         ),
         (
             "password-assignment",
@@ -45,7 +61,13 @@ nonisolated enum BuiltInRules {
             #"(?i)(?<![a-z0-9])(?:password|passwd|passphrase|(?-i:pwd)|secret|api[_-]?key"#
                 + #"|private[_-]?key|token)(?:[_.-](?:key|access[_-]?key|token))?"#
                 + #"(?![a-z0-9_.-])["']?\s*[:=]\s*["']?"#
-                + #"(?<value>(?<=")(?:[^"\\\r\n]++|\\.)+|(?<=')[^'\r\n]++|(?<!["'])[^\s"'&;]++)"#
+                + #"(?<value>(?<=")(?:[^"\\\r\n]++|\\.)+|(?<=')[^'\r\n]++|(?<!["'])[^\s"'&;]++)"#,
+            [
+                .caseless("passw"), .caseless("passp"), .exact("pwd"), .caseless("secret"),
+                .caseless("apikey"),
+                .caseless("api_key"), .caseless("api-key"), .caseless("private"),
+                .caseless("token"),
+            ]
         ),
     ]
 }

@@ -4,6 +4,9 @@ nonisolated struct RegexRedactionRule {
     var id: String
     /// The compiled pattern (search mode).
     var pattern: Pattern
+    /// The rule's bit in the rule set's prefilter; 0 when the rule has no
+    /// triggers and runs on every line (the config's and packs' own rules).
+    var prefilterBit: UInt64 = 0
 }
 
 /// The regex rules shared by every run: ward's built-ins plus the config's own
@@ -19,20 +22,32 @@ nonisolated public final class RedactionRuleSet {
     let regexRules: [RegexRedactionRule]
     /// Start and end of a PEM private key block; nil when built-ins are off.
     let privateKey: (begin: Pattern, end: Pattern)?
+    /// Tells which built-in rules can match a line; nil when built-ins are off.
+    let prefilter: LiteralPrefilter?
+    /// The BEGIN marker's bit in `prefilter`.
+    let privateKeyBit: UInt64
 
     /// The built-ins (unless `builtIns` is false) plus `extra` rules from the config.
     public init(extra: [RedactionRuleSpec] = [], builtIns: Bool = true) {
         var rules = extra.map { RegexRedactionRule(id: $0.id, pattern: $0.pattern) }
         if builtIns {
-            rules += BuiltInRules.regexRules.map {
-                RegexRedactionRule(id: $0.id, pattern: RedactionRuleSet.compile($0.source))
+            rules += BuiltInRules.regexRules.enumerated().map { bit, rule in
+                RegexRedactionRule(
+                    id: rule.id, pattern: RedactionRuleSet.compile(rule.source),
+                    prefilterBit: 1 << UInt64(bit))
             }
             privateKey = (
                 RedactionRuleSet.compile(BuiltInRules.privateKeyBegin),
                 RedactionRuleSet.compile(BuiltInRules.privateKeyEnd)
             )
+            let triggers =
+                BuiltInRules.regexRules.map(\.triggers) + [BuiltInRules.privateKeyTriggers]
+            prefilter = LiteralPrefilter(rules: triggers)
+            privateKeyBit = 1 << UInt64(triggers.count - 1)
         } else {
             privateKey = nil
+            prefilter = nil
+            privateKeyBit = 0
         }
         regexRules = rules
     }

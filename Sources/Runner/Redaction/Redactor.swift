@@ -53,16 +53,19 @@ nonisolated public final class Redactor {
     private let markers: [[UInt8]]
     private let regexBase: Int
     private let privateKeyIndex: Int
+    private let prefiltered: Bool
     private var scratch: [RedactionMatch] = []
 
     /// A redactor over `rules` (shared), `actionRules` (the action's and its
     /// pack's) and `secrets` (this run's). Nothing is compiled here.
     public init(
         rules: RedactionRuleSet, actionRules: [RedactionRuleSpec] = [],
-        secrets: SecretSet = SecretSet(), regexWindow: Int = Redactor.defaultRegexWindow
+        secrets: SecretSet = SecretSet(), regexWindow: Int = Redactor.defaultRegexWindow,
+        prefiltered: Bool = true
     ) {
         precondition(regexWindow >= Redactor.minimumRegexWindow, "regex window too small")
         self.ruleSet = rules
+        self.prefiltered = prefiltered
         self.secrets = secrets
         self.regexWindow = regexWindow
         self.regexRules =
@@ -112,9 +115,12 @@ nonisolated public final class Redactor {
     /// Every match of every rule in `window`, merged.
     func scan(_ window: UnsafeRawBufferPointer, inPrivateKey: Bool) -> RedactionScan {
         scratch.removeAll(keepingCapacity: true)
-        let openStart = scanPrivateKey(window, inBlock: inPrivateKey)
+        // Bits of the built-in rules that can match here; the others are skipped.
+        let admitted = prefiltered ? ruleSet.prefilter?.admitted(window) ?? 0 : UInt64.max
+        let openStart = scanPrivateKey(
+            window, inBlock: inPrivateKey, begins: admitted & ruleSet.privateKeyBit != 0)
         scanLiterals(window)
-        let limitRule = scanRegexes(window)
+        let limitRule = scanRegexes(window, admitted: admitted)
         return RedactionScan(
             merging: &scratch, limitRule: limitRule, privateKeyOpenStart: openStart)
     }
@@ -148,8 +154,11 @@ nonisolated public final class Redactor {
     }
 
     /// Finds PEM private-key blocks; returns where an unclosed block starts.
-    private func scanPrivateKey(_ window: UnsafeRawBufferPointer, inBlock: Bool) -> Int? {
-        guard let markers = ruleSet.privateKey else { return nil }
+    /// `begins` is false when the window holds no BEGIN marker.
+    private func scanPrivateKey(_ window: UnsafeRawBufferPointer, inBlock: Bool, begins: Bool)
+        -> Int?
+    {
+        guard let markers = ruleSet.privateKey, inBlock || begins else { return nil }
         var pos = 0
         var blockStart: Int? = inBlock ? 0 : nil
         while true {
@@ -205,11 +214,13 @@ nonisolated public final class Redactor {
         }
     }
 
-    /// Runs every regex rule over the window; returns the first rule that ran out
-    /// of its match budget, after which scanning stops (the line goes whole).
-    private func scanRegexes(_ window: UnsafeRawBufferPointer) -> Int? {
+    /// Runs every regex rule the prefilter `admitted` over the window; returns
+    /// the first rule that ran out of its match budget, after which scanning
+    /// stops (the line goes whole).
+    private func scanRegexes(_ window: UnsafeRawBufferPointer, admitted: UInt64) -> Int? {
         let n = window.count
-        for (k, rule) in regexRules.enumerated() {
+        for (k, rule) in regexRules.enumerated()
+        where rule.prefilterBit == 0 || admitted & rule.prefilterBit != 0 {
             let index = regexBase + k
             let grouped = rule.pattern.valueGroup > 0
             var from = 0

@@ -27,8 +27,10 @@ nonisolated final class Scratch: Sendable {
     }
 
     /// Runs `ward --config … args…`.
-    func ward(_ args: [String], environment: [String]? = nil) -> WardOutput {
-        WardProcess.run(["--config", config] + args, environment: environment)
+    func ward(_ args: [String], environment: [String]? = nil, input: String? = nil)
+        -> WardOutput
+    {
+        WardProcess.run(["--config", config] + args, environment: environment, input: input)
     }
 
     /// Runs one action with `--json` and returns the exit status and parsed document.

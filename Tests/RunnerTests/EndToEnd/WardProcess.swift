@@ -32,17 +32,20 @@ nonisolated enum WardProcess {
         return repoRoot + "/.build/debug/ward"
     }()
 
-    /// Runs `ward args...` with `environment` (a clean one by default) and waits.
-    static func run(_ args: [String], environment: [String]? = nil)
+    /// Runs `ward args...` with `environment` (a clean one by default) and waits;
+    /// standard input is the file at `input`, else /dev/null.
+    static func run(_ args: [String], environment: [String]? = nil, input: String? = nil)
         -> WardOutput
     {
-        exec([binary] + args, environment: environment)
+        exec([binary] + args, environment: environment, input: input)
     }
 
     /// Runs any program with an argv array and collects both streams.
-    static func exec(_ argv: [String], environment: [String]? = nil)
+    static func exec(_ argv: [String], environment: [String]? = nil, input: String? = nil)
         -> WardOutput
     {
+        let inputFD = input.map { open($0, O_RDONLY | O_CLOEXEC) }
+        defer { if let inputFD, inputFD >= 0 { close(inputFD) } }
         let outPipe = TestSpawn.pipePair()
         let errPipe = TestSpawn.pipePair()
         let env =
@@ -51,7 +54,8 @@ nonisolated enum WardProcess {
                 "LANG=C.UTF-8",
             ]
         let spawned = TestSpawn.spawn(
-            argv, environment: env, stdin: .null, stdout: .fd(outPipe.write),
+            argv, environment: env, stdin: inputFD.map { .fd($0) } ?? .null,
+            stdout: .fd(outPipe.write),
             stderr: .fd(errPipe.write))
         close(outPipe.write)
         close(errPipe.write)

@@ -1,0 +1,125 @@
+import Testing
+
+@testable import Runner
+
+/// The literal prefilter only ever skips a regex that could not have matched:
+/// every alternative of every built-in rule is admitted, output is byte for byte
+/// what the unfiltered redactor writes, and rules without triggers still run.
+@Suite struct RedactionPrefilterTests {
+    /// One text per alternative of each built-in rule (the keyword or prefix
+    /// spelled in the cases the pattern allows), each a real match.
+    nonisolated static let witnesses: [(rule: String, text: String)] = {
+        let key40 = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+        let id16 = "IOSFODNN7EXAMPLE"
+        let gh36 = "0123456789abcdefghijABCDEFGHIJ012345"
+        var w: [(String, String)] = []
+        for prefix in ["AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA"] {
+            w.append(("aws-access-key-id", "id \(prefix)\(id16) end"))
+        }
+        for key in ["aws_secret_access_key", "AWS_SECRET_ACCESS_KEY", "AwsSecretAccessKey"] {
+            w.append(("aws-secret-key", "\(key)=\(key40)"))
+        }
+        for prefix in ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"] {
+            w.append(("github-token", "t \(prefix)\(gh36)"))
+        }
+        w.append(("github-token", "t github_pat_\(String(repeating: "A1_", count: 10))"))
+        for letter in ["b", "a", "p", "r", "s"] {
+            w.append(("slack-token", "hook xox\(letter)-1234567890-abcdef"))
+        }
+        w.append(("jwt", "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcDEF_-123 ok"))
+        for word in ["bearer", "Bearer", "BEARER", "bEaReR"] {
+            w.append(("bearer-token", "\(word) abcdefghijklmnopqrstuvwxyz0123"))
+        }
+        for header in ["Authorization", "authorization", "PROXY-AUTHORIZATION"] {
+            w.append(("authorization-header", "\(header): Basic dXNlcjpwYXNzd29yZA=="))
+        }
+        let keywords = [
+            "password", "PASSWORD", "Passwd", "passphrase", "pwd", "secret", "SECRET", "api_key",
+            "API-KEY", "apikey", "private_key", "Private-Key", "privatekey", "token", "TOKEN",
+            "db_password", "GITHUB_TOKEN", "secret_key", "token.access_key",
+        ]
+        for keyword in keywords {
+            w.append(("password-assignment", "\(keyword)=s3cr3tvalue!"))
+        }
+        w.append(("private-key", "-----BEGIN RSA PRIVATE KEY-----"))
+        w.append(("private-key", "-----BEGIN PRIVATE KEY-----"))
+        w.append(("private-key", "-----BEGIN OPENSSH PRIVATE KEY-----"))
+        return w
+    }()
+
+    @Test(arguments: witnesses)
+    func everyAlternativeOfABuiltInRuleIsStillRedacted(_ rule: String, _ text: String) throws {
+        let unfiltered = try makeRedactor(prefiltered: false).redact(text)
+        let filtered = try makeRedactor().redact(text)
+        // The witness is a real match of its rule, and the prefilter lets it through.
+        #expect(unfiltered.contains("[REDACTED:\(rule)]"), "\(text)")
+        #expect(filtered == unfiltered)
+    }
+
+    @Test func everyBuiltInRuleHasWitnesses() {
+        let covered = Set(RedactionPrefilterTests.witnesses.map(\.rule))
+        #expect(covered == Set(RedactionRuleSet.builtInIDs))
+    }
+
+    /// PCRE2's caseless UTF matching folds U+017F (long s) onto `s` and U+212A
+    /// (Kelvin sign) onto `k`: the ASCII triggers cannot see them, so a line with
+    /// any non-ASCII byte runs every rule.
+    @Test(arguments: ["\u{17F}ecret=hunter22", "to\u{212A}en=abcdef1234", "é password=x1y2z3"])
+    func nonASCIILineRunsEveryRule(_ text: String) throws {
+        let unfiltered = try makeRedactor(prefiltered: false).redact(text)
+        #expect(unfiltered.contains("[REDACTED:password-assignment]"))
+        #expect(try makeRedactor().redact(text) == unfiltered)
+    }
+
+    @Test func ruleWithoutTriggersRunsOnEveryLine() throws {
+        let r = try makeRedactor(extra: [("order-id", #"ord-\d{6}"#)])
+        #expect(r.redact("shipped ord-123456 today") == "shipped [REDACTED:order-id] today")
+    }
+
+    @Test func lineWithoutAnyTriggerAdmitsNoBuiltInRule() {
+        let rules = RedactionRuleSet()
+        let line = Array("GET /items?page=2 200 12ms ua=curl id=9623d7cf".utf8)
+        #expect(line.withUnsafeBytes { rules.prefilter!.admitted($0) } == 0)
+        let keyword = Array("GET /items?PassWord=2".utf8)
+        let index = BuiltInRules.regexRules.firstIndex { $0.id == "password-assignment" }!
+        #expect(keyword.withUnsafeBytes { rules.prefilter!.admitted($0) } == 1 << UInt64(index))
+    }
+
+    /// Random lines built from trigger fragments (in random case, cut short,
+    /// glued to neighbours), secrets and filler, through the whole stream
+    /// processor: prefiltered output equals unfiltered output exactly.
+    @Test func prefilteredStreamEqualsUnfilteredStream() throws {
+        let fragments =
+            RedactionPrefilterTests.witnesses.map(\.text) + [
+                "pass", "pwd", "api", "key", "token", "secret", "ghp", "xox", "eyJ", "-----BEGIN ",
+                "-----END RSA PRIVATE KEY-----", "=", ": ", "\"", "'", " ", "_", "-", "é",
+                "\u{17F}",
+            ]
+        let filler = Array("abcdefghij KLMNOP 0123456789 .,;:-_=+/\"'".utf8)
+        var rng = SplitMix64(seed: 0x5EED_F11E)
+        var input: [UInt8] = []
+        for _ in 0..<4000 {
+            for _ in 0..<Int.random(in: 0...6, using: &rng) {
+                var piece = Array(fragments.randomElement(using: &rng)!.utf8)
+                if Bool.random(using: &rng) {
+                    piece = piece.map { b in
+                        Bool.random(using: &rng) && (0x61...0x7A).contains(b) ? b - 32 : b
+                    }
+                }
+                if Int.random(in: 0..<4, using: &rng) == 0, piece.count > 1 {
+                    piece.removeLast(Int.random(in: 1..<piece.count, using: &rng))
+                }
+                input += piece
+                for _ in 0..<Int.random(in: 0...8, using: &rng) {
+                    input.append(filler.randomElement(using: &rng)!)
+                }
+            }
+            input.append(0x0A)
+        }
+        let filtered = process([input], with: try makeRedactor())
+        let unfiltered = process([input], with: try makeRedactor(prefiltered: false))
+        #expect(filtered.count == 4000)
+        #expect(filtered.filter { $0.redactions > 0 }.count > 400)
+        #expect(filtered == unfiltered)
+    }
+}
