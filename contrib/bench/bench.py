@@ -339,6 +339,9 @@ class Bench:
 
     # ---- 2. redaction: the local pipeline without TLS ----
     def redaction(self):
+        """The redaction stage alone (`ward redact`: split + redact + write, nothing
+        else) with the default rules and with 20 extra config rules, then the whole
+        local pipeline (`ward action run`: plus the journal and printing)."""
         rows = []
         port = free_port()
         configs = {"default": self.config("redact0", port),
@@ -346,23 +349,30 @@ class Bench:
         for _ in range(REPS):
             row = {}
             for name, cfg in configs.items():
-                wall, cpu = self.timed([self.ward, "--config", cfg, "--allow-writable", "action",
+                with open(self.data, "rb") as data:
+                    row["stage_" + name] = self.timed(
+                        [self.ward, "--config", cfg, "--allow-writable", "redact"],
+                        stdin=data, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                row[name] = self.timed([self.ward, "--config", cfg, "--allow-writable", "action",
                                         "run", "bench.cat", "--stream", "--arg",
                                         f"path={self.data}", "--reason",
                                         "bench"], stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL)
-                row[name] = (wall, cpu)
             row["raw"] = self.raw_pipe()
             rows.append(row)
+        keys = ("stage_default", "stage_extra20", "default", "extra20")
         self.results["redaction_local"] = {
-            "note": "ward action run bench.cat > /dev/null: line splitting, redaction, "
-                    "journal, printing; no TLS",
+            "note": "stage_*: ward redact < FILE > /dev/null (line splitting, redaction, "
+                    "writing); the others: ward action run bench.cat > /dev/null (plus the "
+                    "journal and printing); no TLS",
             "mb_s": {k: summary(STREAM_BYTES / r[k][0] / 1e6 for r in rows)
-                     for k in ("default", "extra20", "raw")},
+                     for k in keys + ("raw",)},
             "cpu_s_per_gib": {k: summary(r[k][1] * GIB / STREAM_BYTES for r in rows)
-                              for k in ("default", "extra20")},
+                              for k in keys},
             "ratio_extra20_over_default": summary(r["default"][0] / r["extra20"][0]
-                                                  for r in rows)}
+                                                  for r in rows),
+            "ratio_stage_extra20_over_default": summary(
+                r["stage_default"][0] / r["stage_extra20"][0] for r in rows)}
         log("redaction", self.results["redaction_local"]["mb_s"])
 
     # ---- 3. dispatch latency ----

@@ -43,6 +43,11 @@ def table(r):
             yes(ra["ward_over_raw_pipe"]["median"] >= 0.6))
     if "redaction_local" in r:
         x = r["redaction_local"]
+        if "stage_default" in x["mb_s"]:
+            row("redaction stage MB/s, default rules (ward redact: split+redact+write)",
+                f(x["mb_s"]["stage_default"]))
+            row("redaction stage MB/s, default + 20 extra rules",
+                f(x["mb_s"]["stage_extra20"]))
         row("ward action run MB/s, default rules (split+redact+print, no TLS)",
             f(x["mb_s"]["default"]))
         row("ward action run MB/s, default + 20 extra rules", f(x["mb_s"]["extra20"]))
