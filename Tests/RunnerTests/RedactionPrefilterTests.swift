@@ -122,4 +122,30 @@ import Testing
         #expect(filtered.filter { $0.redactions > 0 }.count > 400)
         #expect(filtered == unfiltered)
     }
+
+    /// A run's secret spellings are prefilter triggers too: lines holding a raw,
+    /// base64, URL-encoded or JSON-escaped spelling are redacted exactly as by
+    /// the unfiltered redactor, and more secrets than the prefilter has bits for
+    /// are still searched on every line.
+    @Test(arguments: [1, 70])
+    func secretSpellingsAreRedactedAsWithoutThePrefilter(_ count: Int) throws {
+        let secrets = (0..<count).map { ("s\($0)", "Sup3r-secret/\($0)+\"x\"") }
+        var rng = SplitMix64(seed: 0xA11CE)
+        var text = ""
+        for i in 0..<2000 {
+            let value = secrets[i % count].1
+            let spellings =
+                [value]
+                + SecretEncoding.derivedForms(of: Array(value.utf8)).map {
+                    String(decoding: $0.bytes, as: UTF8.self)
+                }
+            text += "line \(i) \(spellings.randomElement(using: &rng)!) tail\n"
+            text += "line \(i) nothing to see\n"
+        }
+        let filtered = processText(text, with: try makeRedactor(secrets: secrets))
+        let unfiltered = processText(
+            text, with: try makeRedactor(secrets: secrets, prefiltered: false))
+        #expect(filtered == unfiltered)
+        #expect(!filtered.contains { $0.contains("Sup3r-secret") })
+    }
 }

@@ -3,19 +3,20 @@ import CPCRE2
 /// A literal a regex rule cannot match without: the prefilter admits the rule
 /// for a line only when one of its triggers occurs in it.
 nonisolated struct RuleTrigger: Sendable {
-    /// The literal (ASCII, at least `LiteralPrefilter.minimumLength` bytes).
-    var literal: String
+    /// The literal (at least `LiteralPrefilter.minimumLength` bytes; ASCII when
+    /// caseless).
+    var bytes: [UInt8]
     /// Whether ASCII letters match in either case (the rule is `(?i)` there).
     var caseless: Bool
 
     /// A case-sensitive trigger.
     static func exact(_ literal: String) -> RuleTrigger {
-        RuleTrigger(literal: literal, caseless: false)
+        RuleTrigger(bytes: Array(literal.utf8), caseless: false)
     }
 
     /// An ASCII case-insensitive trigger.
     static func caseless(_ literal: String) -> RuleTrigger {
-        RuleTrigger(literal: literal, caseless: true)
+        RuleTrigger(bytes: Array(literal.utf8), caseless: true)
     }
 }
 
@@ -24,7 +25,8 @@ nonisolated struct RuleTrigger: Sendable {
 /// regexes were a third of ward's streaming CPU). Sound by construction: every
 /// trigger is a literal its rule's every match contains, and a line with a byte
 /// of 0x80 or more admits every rule (PCRE2 folds U+017F and U+212A onto `s` and
-/// `k` when caseless). The scan itself is C (`cpcre2_prefilter`): a trigram bit
+/// `k` when caseless; an exact trigger with such a byte only occurs in such a
+/// line). The scan itself is C (`cpcre2_prefilter`): a trigram bit
 /// filter, then a comparison at the few positions it lets through.
 nonisolated final class LiteralPrefilter {
     /// Shortest trigger: the filter hashes the first three bytes.
@@ -45,9 +47,7 @@ nonisolated final class LiteralPrefilter {
         precondition(rules.count <= LiteralPrefilter.maximumRules, "too many prefiltered rules")
         let flat = rules.enumerated().flatMap { i, list in list.map { (i, $0) } }
         let bytes = flat.map { _, trigger in
-            trigger.caseless
-                ? Array(trigger.literal.utf8).map { UInt8(cpcre2_lower($0)) }
-                : Array(trigger.literal.utf8)
+            trigger.caseless ? trigger.bytes.map { UInt8(cpcre2_lower($0)) } : trigger.bytes
         }
         count = flat.count
         filter = .allocate(capacity: Int(CPCRE2_FILTER_WORDS))
@@ -59,8 +59,9 @@ nonisolated final class LiteralPrefilter {
         for (k, (rule, trigger)) in flat.enumerated() {
             let literal = bytes[k]
             precondition(
-                literal.count >= LiteralPrefilter.minimumLength && literal.allSatisfy { $0 < 0x80 },
-                "trigger \(trigger.literal) must be ASCII and at least 3 bytes")
+                literal.count >= LiteralPrefilter.minimumLength
+                    && (!trigger.caseless || literal.allSatisfy { $0 < 0x80 }),
+                "a trigger has at least 3 bytes, and only ASCII ones when caseless")
             (storage + offset).initialize(from: literal, count: literal.count)
             let (a, b, c) = (
                 cpcre2_lower(literal[0]), cpcre2_lower(literal[1]), cpcre2_lower(literal[2])

@@ -26,6 +26,9 @@ nonisolated public final class RedactionRuleSet {
     let prefilter: LiteralPrefilter?
     /// The BEGIN marker's bit in `prefilter`.
     let privateKeyBit: UInt64
+    /// The built-in rules' triggers by prefilter bit, for a run's own prefilter
+    /// (which adds its secrets' spellings after them).
+    let triggers: [[RuleTrigger]]
 
     /// The built-ins (unless `builtIns` is false) plus `extra` rules from the config.
     public init(extra: [RedactionRuleSpec] = [], builtIns: Bool = true) {
@@ -40,14 +43,16 @@ nonisolated public final class RedactionRuleSet {
                 RedactionRuleSet.compile(BuiltInRules.privateKeyBegin),
                 RedactionRuleSet.compile(BuiltInRules.privateKeyEnd)
             )
-            let triggers =
+            let lists =
                 BuiltInRules.regexRules.map(\.triggers) + [BuiltInRules.privateKeyTriggers]
-            prefilter = LiteralPrefilter(rules: triggers)
-            privateKeyBit = 1 << UInt64(triggers.count - 1)
+            prefilter = LiteralPrefilter(rules: lists)
+            privateKeyBit = 1 << UInt64(lists.count - 1)
+            triggers = lists
         } else {
             privateKey = nil
             prefilter = nil
             privateKeyBit = 0
+            triggers = []
         }
         regexRules = rules
     }

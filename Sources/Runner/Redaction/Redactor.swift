@@ -54,6 +54,12 @@ nonisolated public final class Redactor {
     private let regexBase: Int
     private let privateKeyIndex: Int
     private let prefiltered: Bool
+    /// The rule set's prefilter, or this run's own when it has literal secrets:
+    /// their spellings are triggers too, so a line holding none of them skips
+    /// every `memmem`.
+    private let prefilter: LiteralPrefilter?
+    /// Each literal's bit in `prefilter`; 0 for one searched on every line.
+    private let literalBits: [UInt64]
     private var scratch: [RedactionMatch] = []
 
     /// A redactor over `rules` (shared), `actionRules` (the action's and its
@@ -80,6 +86,22 @@ nonisolated public final class Redactor {
             max($0, $1.bytes.count + ($1.base64 ? 2 * Redactor.base64Widening : 0))
         }
         self.holdback = max(0, widest - 1) + regexWindow
+        var triggers = rules.triggers
+        var bits: [UInt64] = []
+        for literal in secrets.literals {
+            if triggers.count < LiteralPrefilter.maximumRules,
+                literal.bytes.count >= LiteralPrefilter.minimumLength
+            {
+                bits.append(1 << UInt64(triggers.count))
+                triggers.append([RuleTrigger(bytes: literal.bytes, caseless: false)])
+            } else {
+                bits.append(0)
+            }
+        }
+        self.literalBits = bits
+        self.prefilter =
+            triggers.count == rules.triggers.count
+            ? rules.prefilter : LiteralPrefilter(rules: triggers)
     }
 
     /// True when no line of `value` reaches `minimum` bytes (never below 4), so
@@ -116,10 +138,10 @@ nonisolated public final class Redactor {
     func scan(_ window: UnsafeRawBufferPointer, inPrivateKey: Bool) -> RedactionScan {
         scratch.removeAll(keepingCapacity: true)
         // Bits of the built-in rules that can match here; the others are skipped.
-        let admitted = prefiltered ? ruleSet.prefilter?.admitted(window) ?? 0 : UInt64.max
+        let admitted = prefiltered ? prefilter?.admitted(window) ?? 0 : UInt64.max
         let openStart = scanPrivateKey(
             window, inBlock: inPrivateKey, begins: admitted & ruleSet.privateKeyBit != 0)
-        scanLiterals(window)
+        scanLiterals(window, admitted: admitted)
         let limitRule = scanRegexes(window, admitted: admitted)
         return RedactionScan(
             merging: &scratch, limitRule: limitRule, privateKeyOpenStart: openStart)
@@ -183,11 +205,13 @@ nonisolated public final class Redactor {
         }
     }
 
-    /// Finds every occurrence of every literal spelling, as bytes (memmem).
-    private func scanLiterals(_ window: UnsafeRawBufferPointer) {
+    /// Finds every occurrence of every literal spelling the prefilter
+    /// `admitted`, as bytes (memmem).
+    private func scanLiterals(_ window: UnsafeRawBufferPointer, admitted: UInt64) {
         guard let base = window.baseAddress else { return }
         let n = window.count
-        for literal in secrets.literals {
+        for (k, literal) in secrets.literals.enumerated()
+        where literalBits[k] == 0 || admitted & literalBits[k] != 0 {
             literal.bytes.withUnsafeBytes { needle in
                 var from = 0
                 while n - from >= needle.count {
