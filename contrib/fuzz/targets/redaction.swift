@@ -20,7 +20,8 @@ let lineCaps = [16, 64, 300, StreamProcessor.maxLineBytes]
 /// window and the stream; byte 1 seeds the read sizes and idle flushes; the rest is
 /// what the child prints. No spelling of the registered secret may appear in the
 /// emitted lines (split pieces rejoined), the buffer must stay within the cap plus
-/// the holdback, and line numbers must run 1, 2, 3...
+/// the holdback, line numbers must run 1, 2, 3..., and the same reads through a
+/// redactor without the literal prefilter must give exactly the same lines.
 @_cdecl("LLVMFuzzerTestOneInput")
 nonisolated func fuzzRedaction(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let bytes = fuzzBytes(data, size)
@@ -32,9 +33,12 @@ nonisolated func fuzzRedaction(_ data: UnsafePointer<UInt8>?, _ size: Int) -> In
         let window =
             config & 4 == 0 ? Redactor.minimumRegexWindow : Redactor.defaultRegexWindow
         let redactor = Redactor(rules: builtInRules, secrets: set, regexWindow: window)
+        let unfiltered = Redactor(
+            rules: builtInRules, secrets: set, regexWindow: window, prefiltered: false)
         let cap = lineCaps[Int(config & 3)]
-        let p = StreamProcessor(
-            stream: config & 8 == 0 ? .stdout : .stderr, redactor: redactor, lineCap: cap)
+        let stream: OutputLine.Stream = config & 8 == 0 ? .stdout : .stderr
+        let p = StreamProcessor(stream: stream, redactor: redactor, lineCap: cap)
+        let q = StreamProcessor(stream: stream, redactor: unfiltered, lineCap: cap)
         var state = UInt32(bytes[1]) &* 2_654_435_761 | 1
         func next() -> Int {
             state ^= state << 13
@@ -44,17 +48,26 @@ nonisolated func fuzzRedaction(_ data: UnsafePointer<UInt8>?, _ size: Int) -> In
         }
         let maxRead = [1, 7, 100, 5000][next() % 4]
         var out: [OutputLine] = []
+        var reference: [OutputLine] = []
         var i = 2
         while i < bytes.count {
             let end = min(bytes.count, i + 1 + next() % maxRead)
             out += p.feed(Array(bytes[i..<end]))
-            if next() % 4 == 0 { out += p.idleFlush() }
+            reference += q.feed(Array(bytes[i..<end]))
+            if next() % 4 == 0 {
+                out += p.idleFlush()
+                reference += q.idleFlush()
+            }
             if p.bufferedBytes > cap + p.holdback {
                 FuzzSupport.fail("buffer \(p.bufferedBytes) > cap \(cap) + \(p.holdback)")
             }
             i = end
         }
         out += p.finish()
+        reference += q.finish()
+        if out != reference {
+            FuzzSupport.fail("the prefiltered redactor's lines differ from the unfiltered one's")
+        }
         if !out.enumerated().allSatisfy({ Int($0.element.seq) == $0.offset + 1 }) {
             FuzzSupport.fail("line numbers are not 1...\(out.count)")
         }
