@@ -64,10 +64,21 @@ nonisolated public final class Redactor {
 
     /// A redactor over `rules` (shared), `actionRules` (the action's and its
     /// pack's) and `secrets` (this run's). Nothing is compiled here.
-    public init(
+    public convenience init(
+        rules: RedactionRuleSet, actionRules: [RedactionRuleSpec] = [],
+        secrets: SecretSet = SecretSet(), regexWindow: Int = Redactor.defaultRegexWindow
+    ) {
+        self.init(
+            rules: rules, actionRules: actionRules, secrets: secrets, regexWindow: regexWindow,
+            prefiltered: true)
+    }
+
+    /// The same, with `prefiltered` false running every regex and literal search
+    /// on every line (the tests and the fuzz target compare the two).
+    init(
         rules: RedactionRuleSet, actionRules: [RedactionRuleSpec] = [],
         secrets: SecretSet = SecretSet(), regexWindow: Int = Redactor.defaultRegexWindow,
-        prefiltered: Bool = true
+        prefiltered: Bool
     ) {
         precondition(regexWindow >= Redactor.minimumRegexWindow, "regex window too small")
         self.ruleSet = rules
