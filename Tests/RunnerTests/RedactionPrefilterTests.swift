@@ -56,6 +56,27 @@ import Testing
         #expect(filtered == unfiltered)
     }
 
+    /// The scan looks at every second byte pair: a literal at any offset, and at
+    /// the very end of a line of either parity, is still found.
+    @Test(arguments: 0...8)
+    func literalsAreFoundAtEveryOffset(_ offset: Int) throws {
+        let filtered = try makeRedactor()
+        let unfiltered = try makeRedactor(prefiltered: false)
+        for (_, text) in RedactionPrefilterTests.witnesses {
+            for line in [
+                String(repeating: " ", count: offset) + text,
+                text + String(repeating: " ", count: offset),
+            ] {
+                #expect(filtered.redact(line) == unfiltered.redact(line), "\(line)")
+            }
+        }
+        let secret = "Zq9-offset-secret"
+        let withSecret = try makeRedactor(secrets: [("s", secret)])
+        for line in [String(repeating: ".", count: offset) + secret, "a" + secret] {
+            #expect(withSecret.redact(line).hasSuffix("[REDACTED:arg.s]"), "\(line)")
+        }
+    }
+
     @Test func everyBuiltInRuleHasWitnesses() {
         let covered = Set(RedactionPrefilterTests.witnesses.map(\.rule))
         #expect(covered == Set(RedactionRuleSet.builtInIDs))

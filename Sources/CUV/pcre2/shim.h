@@ -11,7 +11,12 @@ static inline size_t cpcre2_unset(void) { return PCRE2_UNSET; }
  * can match at all, so lines that hold none of a rule's literals skip its regex.
  * A rule is admitted when any of its triggers occurs in the line; a line with any
  * byte >= 0x80 admits every rule, because PCRE2's caseless UTF matching folds some
- * non-ASCII characters onto ASCII letters (U+017F onto "s", U+212A onto "k"). */
+ * non-ASCII characters onto ASCII letters (U+017F onto "s", U+212A onto "k").
+ *
+ * The scan looks at every second position only: a trigger has at least three
+ * bytes, so one of its first two byte pairs starts at an even offset. A pair
+ * filter over those pairs lets through a few pairs in a hundred; a trigram
+ * filter and a comparison with the triggers of the same first three bytes decide. */
 #include <stdint.h>
 #include <string.h>
 
@@ -24,16 +29,27 @@ typedef struct {
     uint64_t rules;             /* the rules it admits */
 } cpcre2_trigger;
 
-/* The trigram filter: 65,536 bits (8 KiB), hashed from the lower-cased first three
- * bytes of every trigger; a clear bit means no trigger starts here. */
-#define CPCRE2_FILTER_WORDS 1024
+/* Each filter is 16,384 bits (2 KiB): pairs are indexed by their two 7-bit bytes,
+ * trigrams hashed. Bytes are folded with | 0x20 for both (a superset of ASCII case
+ * folding, applied alike to lines and triggers). */
+#define CPCRE2_FILTER_WORDS 256
 
 static inline unsigned cpcre2_lower(unsigned char b) {
     return b + ((unsigned)((unsigned char)(b - 'A') < 26u) << 5);
 }
 
-static inline uint32_t cpcre2_trigram(unsigned a, unsigned b, unsigned c) {
-    return ((a << 11) ^ (b << 5) ^ c) & 0xFFFFu;
+static inline uint32_t cpcre2_pair(unsigned char a, unsigned char b) {
+    return ((a | 0x20u) & 0x7Fu) | (((b | 0x20u) & 0x7Fu) << 7);
+}
+
+static inline uint32_t cpcre2_trigram(unsigned char a, unsigned char b, unsigned char c) {
+    uint32_t x = ((a | 0x20u) & 0x7Fu) | (((b | 0x20u) & 0x7Fu) << 7)
+        | (((c | 0x20u) & 0x7Fu) << 14);
+    return (x * 2654435761u) >> 18;
+}
+
+static inline int cpcre2_bit(const uint64_t *filter, uint32_t i) {
+    return (int)((filter[i >> 6] >> (i & 63)) & 1);
 }
 
 /* The lower-cased first three bytes as one number, to reject most triggers at a
@@ -52,35 +68,59 @@ static inline int cpcre2_trigger_at(const unsigned char *s, size_t room,
     return 1;
 }
 
+/* Adds the rules of every trigger that starts at `p`. */
+static inline void cpcre2_check_at(const unsigned char *s, size_t n, size_t p,
+                                   const uint64_t *trigrams,
+                                   const cpcre2_trigger *triggers, size_t count,
+                                   uint64_t *found) {
+    if (p + 3 > n || !cpcre2_bit(trigrams, cpcre2_trigram(s[p], s[p + 1], s[p + 2]))) return;
+    uint32_t key = cpcre2_key(cpcre2_lower(s[p]), cpcre2_lower(s[p + 1]),
+                              cpcre2_lower(s[p + 2]));
+    for (size_t k = 0; k < count; k++) {
+        const cpcre2_trigger *t = &triggers[k];
+        if (t->key != key || (*found & t->rules) == t->rules) continue;
+        if (cpcre2_trigger_at(s + p, n - p, t)) *found |= t->rules;
+    }
+}
+
+/* The pair at even offset `i` may begin a trigger at `i` or continue one from
+ * `i - 1`. */
+static inline void cpcre2_check_pair(const unsigned char *s, size_t n, size_t i,
+                                     const uint64_t *pairs, const uint64_t *trigrams,
+                                     const cpcre2_trigger *triggers, size_t count,
+                                     uint64_t *found) {
+    if (!cpcre2_bit(pairs, cpcre2_pair(s[i], s[i + 1]))) return;
+    if (i > 0) cpcre2_check_at(s, n, i - 1, trigrams, triggers, count, found);
+    cpcre2_check_at(s, n, i, trigrams, triggers, count, found);
+}
+
 /* The rules admitted by `s[0..<n]`: `all` when it holds a non-ASCII byte. */
 static inline uint64_t cpcre2_prefilter(const unsigned char *s, size_t n,
-                                        const uint64_t *filter,
+                                        const uint64_t *pairs, const uint64_t *trigrams,
                                         const cpcre2_trigger *triggers, size_t count,
                                         uint64_t all) {
-    uint64_t found = 0;
-    if (n < 3) {
-        for (size_t i = 0; i < n; i++) {
-            if (s[i] & 0x80) return all;
-        }
-        return 0;
+    uint64_t high = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        high |= w;
     }
-    if ((s[0] | s[1]) & 0x80) return all;
-    unsigned a = cpcre2_lower(s[0]), b = cpcre2_lower(s[1]);
-    for (size_t i = 0; i + 2 < n; i++) {
-        unsigned char raw = s[i + 2];
-        if (raw & 0x80) return all;
-        unsigned c = cpcre2_lower(raw);
-        uint32_t h = cpcre2_trigram(a, b, c);
-        if ((filter[h >> 6] >> (h & 63)) & 1) {
-            uint32_t key = cpcre2_key(a, b, c);
-            for (size_t k = 0; k < count; k++) {
-                const cpcre2_trigger *t = &triggers[k];
-                if (t->key != key || (found & t->rules) == t->rules) continue;
-                if (cpcre2_trigger_at(s + i, n - i, t)) found |= t->rules;
+    for (; i < n; i++) high |= s[i];
+    if (high & 0x8080808080808080ull) return all;
+    uint64_t found = 0;
+    for (i = 0; i + 8 <= n; i += 8) {
+        if (cpcre2_bit(pairs, cpcre2_pair(s[i], s[i + 1]))
+            | cpcre2_bit(pairs, cpcre2_pair(s[i + 2], s[i + 3]))
+            | cpcre2_bit(pairs, cpcre2_pair(s[i + 4], s[i + 5]))
+            | cpcre2_bit(pairs, cpcre2_pair(s[i + 6], s[i + 7]))) {
+            for (size_t j = i; j < i + 8; j += 2) {
+                cpcre2_check_pair(s, n, j, pairs, trigrams, triggers, count, &found);
             }
         }
-        a = b;
-        b = c;
+    }
+    for (; i + 2 <= n; i += 2) {
+        cpcre2_check_pair(s, n, i, pairs, trigrams, triggers, count, &found);
     }
     return found;
 }

@@ -26,8 +26,9 @@ nonisolated struct RuleTrigger: Sendable {
 /// trigger is a literal its rule's every match contains, and a line with a byte
 /// of 0x80 or more admits every rule (PCRE2 folds U+017F and U+212A onto `s` and
 /// `k` when caseless; an exact trigger with such a byte only occurs in such a
-/// line). The scan itself is C (`cpcre2_prefilter`): a trigram bit
-/// filter, then a comparison at the few positions it lets through.
+/// line). The scan itself is C (`cpcre2_prefilter`): a byte-pair filter at
+/// every second position, a trigram filter, then a comparison at the few
+/// positions they let through (4 KiB of tables per prefilter).
 nonisolated final class LiteralPrefilter {
     /// Shortest trigger: the filter hashes the first three bytes.
     static let minimumLength = 3
@@ -37,7 +38,8 @@ nonisolated final class LiteralPrefilter {
     /// Bits of every rule the prefilter knows: what a non-ASCII line admits.
     let allRules: UInt64
 
-    nonisolated(unsafe) private let filter: UnsafeMutablePointer<UInt64>
+    nonisolated(unsafe) private let pairs: UnsafeMutablePointer<UInt64>
+    nonisolated(unsafe) private let trigrams: UnsafeMutablePointer<UInt64>
     nonisolated(unsafe) private let triggers: UnsafeMutablePointer<cpcre2_trigger>
     nonisolated(unsafe) private let storage: UnsafeMutablePointer<UInt8>
     private let count: Int
@@ -50,8 +52,11 @@ nonisolated final class LiteralPrefilter {
             trigger.caseless ? trigger.bytes.map { UInt8(cpcre2_lower($0)) } : trigger.bytes
         }
         count = flat.count
-        filter = .allocate(capacity: Int(CPCRE2_FILTER_WORDS))
-        filter.initialize(repeating: 0, count: Int(CPCRE2_FILTER_WORDS))
+        let words = Int(CPCRE2_FILTER_WORDS)
+        pairs = .allocate(capacity: words)
+        pairs.initialize(repeating: 0, count: words)
+        trigrams = .allocate(capacity: words)
+        trigrams.initialize(repeating: 0, count: words)
         triggers = .allocate(capacity: max(1, flat.count))
         storage = .allocate(capacity: max(1, bytes.reduce(0) { $0 + $1.count }))
         var offset = 0
@@ -66,8 +71,13 @@ nonisolated final class LiteralPrefilter {
             let (a, b, c) = (
                 cpcre2_lower(literal[0]), cpcre2_lower(literal[1]), cpcre2_lower(literal[2])
             )
-            let h = Int(cpcre2_trigram(a, b, c))
-            filter[h >> 6] |= 1 << UInt64(h & 63)
+            for bit in [
+                cpcre2_pair(literal[0], literal[1]), cpcre2_pair(literal[1], literal[2]),
+            ] {
+                pairs[Int(bit >> 6)] |= 1 << UInt64(bit & 63)
+            }
+            let t = cpcre2_trigram(literal[0], literal[1], literal[2])
+            trigrams[Int(t >> 6)] |= 1 << UInt64(t & 63)
             let bit: UInt64 = 1 << UInt64(rule)
             all |= bit
             (triggers + k).initialize(
@@ -80,7 +90,8 @@ nonisolated final class LiteralPrefilter {
     }
 
     deinit {
-        filter.deallocate()
+        pairs.deallocate()
+        trigrams.deallocate()
         triggers.deallocate()
         storage.deallocate()
     }
@@ -89,7 +100,7 @@ nonisolated final class LiteralPrefilter {
     func admitted(_ window: UnsafeRawBufferPointer) -> UInt64 {
         guard let base = window.baseAddress, count > 0 else { return 0 }
         return cpcre2_prefilter(
-            base.assumingMemoryBound(to: UInt8.self), window.count, filter, triggers, count,
-            allRules)
+            base.assumingMemoryBound(to: UInt8.self), window.count, pairs, trigrams, triggers,
+            count, allRules)
     }
 }
