@@ -38,6 +38,44 @@ import Testing
         LoopTests.closeClean(loop)
     }
 
+    /// The pipes of a loop read into one shared buffer, and each still gets
+    /// exactly its own bytes, interleaved reads and all.
+    @Test func pipesShareOneBufferAndKeepTheirOwnBytes() throws {
+        let loop = try EventLoop()
+        let writers = 3
+        let chunk = 100_000
+        var pipes: [(PipeReader, Int32)] = []
+        for _ in 0..<writers { pipes.append(try Self.makePipe(loop)) }
+        #expect(pipes.allSatisfy { $0.0.buffer === loop.pipeReadBuffer })
+
+        var got = [[UInt8]](repeating: [], count: writers)
+        for (i, (reader, _)) in pipes.enumerated() {
+            reader.onBytes = { got[i] += $0 }
+            reader.onEnd = { _ in reader.close() }
+            try reader.start()
+        }
+        // Each writer fills its pipe in turns from a timer, so the loop sees
+        // several pipes readable in one iteration.
+        var sent = [Int](repeating: 0, count: writers)
+        let feed = Timer(loop: loop)
+        feed.start(after: 1, repeating: 1) {
+            for (i, (_, fd)) in pipes.enumerated() where sent[i] < chunk {
+                let byte = UInt8(ascii: "a") + UInt8(i)
+                let part = [UInt8](repeating: byte, count: min(16_000, chunk - sent[i]))
+                sent[i] += part.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+                if sent[i] == chunk { close(fd) }
+            }
+            if sent.allSatisfy({ $0 == chunk }) { feed.close() }
+        }
+        loop.run()
+        for i in 0..<writers {
+            let byte = UInt8(ascii: "a") + UInt8(i)
+            #expect(got[i].count == chunk && got[i].allSatisfy { $0 == byte })
+        }
+        #expect(!loop.pipeReadBuffer.inUse)
+        LoopTests.closeClean(loop)
+    }
+
     @Test func pausedReaderReadsNothingUntilResumed() throws {
         let loop = try EventLoop()
         let (reader, writeEnd) = try Self.makePipe(loop)

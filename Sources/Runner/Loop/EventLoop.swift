@@ -10,6 +10,8 @@ public final class EventLoop {
     /// The loop's SIGCHLD reaper, once a child process has asked for one. It
     /// belongs to the loop: `close()` closes it, and it is not counted as live.
     var reaper: ProcessReaper?
+    /// The read buffer the loop's pipes share (PipeReadBuffer), made on first use.
+    private(set) lazy var pipeReadBuffer = PipeReadBuffer()
     /// Set once `uv_loop_close` succeeded; the memory is then free.
     private(set) var isClosed = false
 

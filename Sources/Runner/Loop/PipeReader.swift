@@ -13,15 +13,16 @@ public final class PipeReader {
         case failed(UVError)
     }
 
-    /// Size of the one read buffer each pipe owns. Linux pipes hold 64 KiB by
-    /// default, so one read can empty a full pipe; the buffer is reused for
-    /// every read, so a reader costs this much however much output flows.
+    /// Size of the read buffer the loop's pipes share (PipeReadBuffer). Linux
+    /// pipes hold 64 KiB by default, so one read can empty a full pipe; the
+    /// buffer is reused for every read of every pipe, so reading costs this
+    /// much however many pipes are open and however much output flows.
     public static let bufferSize = 64 * 1024
 
     /// The C handle; freed only in the close callback.
     let handle: UnsafeMutablePointer<uv_pipe_t>
-    /// The reusable read buffer, freed with the handle.
-    let buffer: UnsafeMutableRawPointer
+    /// The loop's shared read buffer.
+    let buffer: PipeReadBuffer
     /// Inode of the pipe, which every process holding either end shows in
     /// /proc/<pid>/fd as `pipe:[inode]`.
     public let inode: UInt64
@@ -61,7 +62,7 @@ public final class PipeReader {
             throw UVError(opened, call: "uv_pipe_open")
         }
         handle = pipe
-        buffer = .allocate(byteCount: PipeReader.bufferSize, alignment: 16)
+        buffer = loop.pipeReadBuffer
         inode = UInt64(info.st_ino)
         pipe.pointee.data = Unmanaged.passRetained(self).toOpaque()
     }
@@ -101,9 +102,11 @@ public final class PipeReader {
         guard isOpen, !hasEnded, let fd = fileDescriptor else { return }
         var left = limit
         while left > 0 {
-            let n = read(fd, buffer, min(left, PipeReader.bufferSize))
+            let bytes = buffer.claim()
+            defer { buffer.release() }
+            let n = read(fd, bytes, min(left, PipeReader.bufferSize))
             if n <= 0 { break }  // EAGAIN, EOF or an error: nothing more now.
-            onBytes?(UnsafeRawBufferPointer(start: buffer, count: n))
+            onBytes?(UnsafeRawBufferPointer(start: bytes, count: n))
             left -= n
         }
     }
@@ -130,10 +133,14 @@ public final class PipeReader {
 
     /// Called by the read trampoline with libuv's result.
     func received(_ nread: Int) {
+        // libuv calls back exactly once for each buffer it asked for, so the
+        // claim made in the alloc callback ends here, whatever the result.
         if nread > 0 {
-            onBytes?(UnsafeRawBufferPointer(start: buffer, count: nread))
+            defer { buffer.release() }
+            onBytes?(UnsafeRawBufferPointer(start: buffer.bytes, count: nread))
             return
         }
+        buffer.release()
         if nread == 0 { return }  // EAGAIN: libuv retries by itself.
         // Any end stops reading: libuv keeps calling on EOF otherwise.
         uv_read_stop(streamHandle)
@@ -147,11 +154,10 @@ public final class PipeReader {
         handler?(end)
     }
 
-    /// Called by the close trampoline: frees the handle and buffer, drops the +1.
+    /// Called by the close trampoline: frees the handle, drops the +1.
     func closed() {
         let retained = handle.pointee.data
         handle.deallocate()
-        buffer.deallocate()
         Unmanaged<PipeReader>.fromOpaque(retained!).release()
     }
 }

@@ -69,7 +69,8 @@ enum Trampolines {
     static let pipeAlloc: uv_alloc_cb = { handle, _, buf in
         let reader = owner(handle!.pointee.data, as: PipeReader.self)
         buf!.pointee = uv_buf_init(
-            reader.buffer.assumingMemoryBound(to: CChar.self), UInt32(PipeReader.bufferSize))
+            reader.buffer.claim().assumingMemoryBound(to: CChar.self),
+            UInt32(PipeReader.bufferSize))
     }
 
     /// A read finished: bytes, EAGAIN (0), EOF or an error.
