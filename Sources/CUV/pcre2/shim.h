@@ -124,4 +124,54 @@ static inline uint64_t cpcre2_prefilter(const unsigned char *s, size_t n,
     }
     return found;
 }
+
+/* True when `s[0..<n]` holds a byte of 0x80 or more. */
+static inline int cpcre2_has_high_byte(const unsigned char *s, size_t n) {
+    uint64_t high = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        high |= w;
+    }
+    for (; i < n; i++) high |= s[i];
+    return (high & 0x8080808080808080ull) != 0;
+}
+
+/* Copies `s[0..<n]` to `out`, each byte of an ill-formed UTF-8 sequence replaced by
+ * '?', and returns how many were replaced. Offsets are kept, so regex matches on the
+ * copy are matches on the original: PCRE2 (PCRE2_MATCH_INVALID_UTF) matches nothing
+ * at an invalid byte, so a value class would stop there and leave the rest of a
+ * secret such as `password=M\xfcller` unredacted. Well-formed sequences follow
+ * Unicode's table 3-7 (no overlongs, no surrogates, nothing past U+10FFFF). */
+static inline size_t cpcre2_utf8_sanitize(const unsigned char *s, size_t n,
+                                          unsigned char *out) {
+    size_t replaced = 0, i = 0;
+    while (i < n) {
+        unsigned char b = s[i];
+        size_t len = 0;
+        if (b < 0x80) {
+            len = 1;
+        } else if (b >= 0xC2 && b <= 0xDF) {
+            if (i + 1 < n && (s[i + 1] & 0xC0) == 0x80) len = 2;
+        } else if (b >= 0xE0 && b <= 0xEF) {
+            unsigned char lo = b == 0xE0 ? 0xA0 : 0x80, hi = b == 0xED ? 0x9F : 0xBF;
+            if (i + 2 < n && s[i + 1] >= lo && s[i + 1] <= hi && (s[i + 2] & 0xC0) == 0x80)
+                len = 3;
+        } else if (b >= 0xF0 && b <= 0xF4) {
+            unsigned char lo = b == 0xF0 ? 0x90 : 0x80, hi = b == 0xF4 ? 0x8F : 0xBF;
+            if (i + 3 < n && s[i + 1] >= lo && s[i + 1] <= hi && (s[i + 2] & 0xC0) == 0x80
+                && (s[i + 3] & 0xC0) == 0x80)
+                len = 4;
+        }
+        if (len == 0) {
+            out[i++] = '?';
+            replaced++;
+        } else {
+            memcpy(out + i, s + i, len);
+            i += len;
+        }
+    }
+    return replaced;
+}
 #endif

@@ -1,3 +1,4 @@
+import CPCRE2
 import CUV
 
 /// Whether a stream is inside a PEM private-key block; kept per stream by its
@@ -61,6 +62,8 @@ nonisolated public final class Redactor {
     /// Each literal's bit in `prefilter`; 0 for one searched on every line.
     private let literalBits: [UInt64]
     private var scratch: [RedactionMatch] = []
+    /// A line's copy with its invalid UTF-8 bytes replaced (see `scan`).
+    private var sanitized: [UInt8] = []
 
     /// A redactor over `rules` (shared), `actionRules` (the action's and its
     /// pack's) and `secrets` (this run's). Nothing is compiled here.
@@ -153,7 +156,15 @@ nonisolated public final class Redactor {
         let openStart = scanPrivateKey(
             window, inBlock: inPrivateKey, begins: admitted & ruleSet.privateKeyBit != 0)
         scanLiterals(window, admitted: admitted)
-        let limitRule = scanRegexes(window, admitted: admitted)
+        var limitRule = scanRegexes(window, admitted: admitted)
+        // PCRE2 matches nothing at an invalid UTF-8 byte, so `password=M\xfcller`
+        // would keep `ller` (case 11 decodes it to U+FFFD afterwards). Such lines
+        // are scanned a second time with each invalid byte read as `?`, offsets
+        // unchanged, and both passes' matches count: never less than either.
+        // A prefiltered ASCII line cannot be invalid: skip the check for it.
+        if limitRule == nil, !prefiltered || prefilter.map({ admitted == $0.allRules }) ?? true {
+            limitRule = scanSanitized(window, admitted: admitted)
+        }
         return RedactionScan(
             merging: &scratch, limitRule: limitRule, privateKeyOpenStart: openStart)
     }
@@ -246,6 +257,25 @@ nonisolated public final class Redactor {
                     from = start + 1
                 }
             }
+        }
+    }
+
+    /// The regex pass over a copy of `window` whose invalid UTF-8 bytes read as
+    /// `?`, when it has any.
+    private func scanSanitized(_ window: UnsafeRawBufferPointer, admitted: UInt64) -> Int? {
+        guard let base = window.baseAddress,
+            cpcre2_has_high_byte(base.assumingMemoryBound(to: UInt8.self), window.count) != 0
+        else { return nil }
+        if sanitized.count < window.count {
+            sanitized = [UInt8](repeating: 0, count: window.count)
+        }
+        return sanitized.withUnsafeMutableBytes { copy in
+            let replaced = cpcre2_utf8_sanitize(
+                base.assumingMemoryBound(to: UInt8.self), window.count,
+                copy.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            guard replaced > 0 else { return nil }
+            return scanRegexes(
+                UnsafeRawBufferPointer(rebasing: copy[..<window.count]), admitted: admitted)
         }
     }
 
