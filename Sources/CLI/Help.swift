@@ -42,7 +42,8 @@ enum Help {
         same line splitting and redaction a run's output gets: the built-in rules and
         the config's redaction rules, plus the pack's and action's own rules with
         --action. Line endings are kept, so only the redacted stretches differ from
-        the input. Use it to try rules on a real log sample before a pack ships.
+        the input (and bytes that are not UTF-8, shown as U+FFFD as on the wire).
+        Use it to try rules on a real log sample before a pack ships.
         Secrets that belong to one run (secret arguments, the runner key) are not
         known here. A summary line (lines, redactions) goes to stderr.
 
@@ -50,7 +51,8 @@ enum Help {
           --action NAME   Also apply the rules declared by this action and its pack.
           --no-config     Built-in rules only; read no config file.
 
-        Exit codes: 0 done, 1 read or write failed, 2 usage, 3 config or packs invalid.
+        Exit codes: 0 done, 1 read or write failed (quietly when the reader of
+        stdout went away, as with `| head`), 2 usage, 3 config or packs invalid.
         """
 
     static let connect = """

@@ -117,6 +117,8 @@ struct OutputBuffer {
             let n = bytes.withUnsafeBytes { write(1, $0.baseAddress! + offset, $0.count - offset) }
             if n < 0 {
                 if errno == EINTR { continue }
+                // The reader left (`| head`, a closed pager): nothing to say.
+                if errno == EPIPE { throw CommandFailure(.failed, "") }
                 throw CommandFailure(
                     .failed, "ward redact: cannot write stdout: \(errnoName(errno))")
             }

@@ -70,7 +70,7 @@ import Runner
             throw CommandFailure(.usage, "ward: unknown command \"\(command)\" (see 'ward --help')")
         }
     } catch {
-        Terminal.err(error.message)
+        if !error.message.isEmpty { Terminal.err(error.message) }
         return error.code
     }
 }

@@ -51,4 +51,40 @@ import Testing
         #expect(out.status == 0)
         #expect(out.stdout.contains("Usage: ward redact"))
     }
+
+    /// `ward redact < big | head -1`: the reader leaves; ward stops quietly
+    /// with status 1 instead of printing a write error.
+    @Test func closedOutputPipeEndsQuietly() throws {
+        let s = Scratch()
+        let input = s.dir.write(
+            "in.log", String(repeating: "line password=hunter22\n", count: 50_000))
+        let out = TestSpawn.pipePair()
+        let err = TestSpawn.pipePair()
+        close(out.read)
+        let file = open(input, O_RDONLY | O_CLOEXEC)
+        defer { close(file) }
+        let pid = try #require(
+            TestSpawn.spawn(
+                [WardProcess.binary, "redact", "--no-config"],
+                environment: ["PATH=/usr/bin:/bin"], stdin: .fd(file), stdout: .fd(out.write),
+                stderr: .fd(err.write)))
+        close(out.write)
+        close(err.write)
+        var stderr: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(err.read, &chunk, chunk.count)
+            if n > 0 {
+                stderr += chunk[0..<n]
+            } else if n == 0 || errno != EINTR {
+                break
+            }
+        }
+        close(err.read)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        #expect((status & 0x7F) == 0, "ward died of signal \(status & 0x7F)")
+        #expect((status >> 8) & 0xFF == 1)
+        #expect(stderr.isEmpty, "\(String(decoding: stderr, as: UTF8.self))")
+    }
 }
