@@ -166,16 +166,18 @@ public final class ChildProcess {
             signal != 0 ? .signaled(signal) : .exited(Int32(truncatingIfNeeded: status))
         exitStatus = ended
 
-        // The child's background jobs were just reparented to ward: note
-        // them now, while the group rule still finds them cheaply.
+        handlers?.onExit(ended)
+        if finishIfDone() { return }
+
+        // The run goes on (a pipe is still open), so it may yet be killed: note
+        // the child's background jobs, just reparented to ward, while the group
+        // rule still finds them cheaply. A run that ends here never signals
+        // anyone again, so it skips the /proc scan, which costs a read of
+        // every process's stat file and was the largest part of a short run.
         let found = RunMembers.find(
             root: pid, rootReaped: true, pipeInodes: [], table: ProcessTable.all())
         knownMembers.formUnion(found.processes.map(ProcessInstance.init))
-
-        handlers?.onExit(ended)
-        if !finishIfDone() {
-            armDrainTimer()
-        }
+        armDrainTimer()
     }
 
     /// Waits `drainGrace` for the pipes to end after the child exited.
