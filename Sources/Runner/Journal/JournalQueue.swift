@@ -1,14 +1,23 @@
-/// Appends events in order from the loop thread: each append's blocking
-/// lock/write/fsync runs on libuv's thread pool, and exactly one is in flight
-/// at a time, because two queued file operations may complete out of order.
+/// Appends events in order from the loop thread: the blocking lock/write/
+/// fsync runs on libuv's thread pool, and exactly one job is in flight at a
+/// time, because two queued file operations may complete out of order. Events
+/// queued while a job runs go together in the next one (group commit): one
+/// lock, their lines in queue order, one fdatasync. Each completion still runs
+/// only once its own line is durable, and in queue order.
 public final class JournalQueue {
     /// The outcome of one append, delivered on the loop thread.
     public typealias Completion = (Result<JournalHead, JournalError>) -> Void
 
+    /// Most events written by one job: 64 lines of a few hundred bytes each
+    /// are one small write and one sync, and the cap keeps the first event of
+    /// a long queue from waiting on an unbounded batch.
+    static let maxBatch = 64
+
     let store: JournalStore
     let work: WorkQueue
-    var queue: [(event: String, fields: JSONObject, completion: Completion)] = []
-    var inFlight = false
+    var queue: [(event: JournalStore.BatchEvent, completion: Completion)] = []
+    /// Events of the job in flight.
+    var inFlight = 0
 
     /// A queue writing through `store` with jobs on `work`.
     public init(store: JournalStore, work: WorkQueue) {
@@ -26,44 +35,56 @@ public final class JournalQueue {
     public var files: JournalSet { store.files }
 
     /// Appends still queued or being written.
-    public var pending: Int { queue.count + (inFlight ? 1 : 0) }
+    public var pending: Int { queue.count + inFlight }
 
     /// Queues one event; `completion` runs once it is on disk (or failed).
     public func append(event: String, fields: JSONObject, completion: @escaping Completion) {
-        queue.append((event, fields, completion))
+        queue.append((JournalStore.BatchEvent(event: event, fields: fields), completion))
         startNext()
     }
 
     func startNext() {
-        guard !inFlight, !queue.isEmpty else { return }
-        let next = queue.removeFirst()
-        inFlight = true
+        guard inFlight == 0, !queue.isEmpty else { return }
+        let count = min(queue.count, Self.maxBatch)
+        let batch = Array(queue.prefix(count))
+        queue.removeFirst(count)
+        inFlight = count
         let store = StoreHandle(store: self.store)
-        let event = next.event
-        let fields = next.fields
-        let job: @Sendable () -> Result<JournalHead, JournalError> = {
-            do throws(JournalError) {
-                return .success(try store.store.append(event: event, fields: fields))
-            } catch {
-                return .failure(error)
-            }
+        let events = batch.map(\.event)
+        let job: @Sendable () -> [Result<JournalHead, JournalError>] = {
+            store.store.append(batch: events)
         }
         do {
-            try work.submit(job) { [weak self] result in
-                self?.inFlight = false
-                if case .success(let head) = result { self?.head = head }
-                next.completion(result)
+            try work.submit(job) { [weak self] results in
+                self?.inFlight = 0
+                if let written = Self.newest(results) { self?.head = written }
+                Self.deliver(results, to: batch)
                 self?.startNext()
             }
         } catch {
             // The thread pool refused the job: append on the loop thread instead
-            // of losing the event.
-            inFlight = false
-            let result = job()
-            if case .success(let head) = result { self.head = head }
-            next.completion(result)
+            // of losing the events.
+            inFlight = 0
+            let results = job()
+            if let written = Self.newest(results) { head = written }
+            Self.deliver(results, to: batch)
             startNext()
         }
+    }
+
+    /// The head of the last line written, if any was.
+    private static func newest(_ results: [Result<JournalHead, JournalError>]) -> JournalHead? {
+        for case .success(let written) in results.reversed() { return written }
+        return nil
+    }
+
+    /// Hands each event its result, in queue order.
+    private static func deliver(
+        _ results: [Result<JournalHead, JournalError>],
+        to batch: [(event: JournalStore.BatchEvent, completion: Completion)]
+    ) {
+        precondition(results.count == batch.count, "a batch came back with the wrong count")
+        for (entry, result) in zip(batch, results) { entry.completion(result) }
     }
 }
 

@@ -18,11 +18,11 @@ nonisolated public final class JournalStore {
     public let keepFiles: Int
 
     private var lockFile: JournalFile?
-    private var cached: Cached?
+    var cached: Cached?
 
     /// What is known about the active file at a given device, inode, size and
     /// mtime, so an unchanged file is not read again.
-    private struct Cached {
+    struct Cached {
         var status: JournalFile.Status
         var head: JournalHead
         /// Seq of the active file's first line; nil when it holds no line.
@@ -86,7 +86,7 @@ nonisolated public final class JournalStore {
         return file
     }
 
-    private func checkSize(_ body: [UInt8]) throws(JournalError) {
+    func checkSize(_ body: [UInt8]) throws(JournalError) {
         let worst = JournalFormat.maxHeaderBytes + body.count + 1
         if worst > JournalFormat.maxLineBytes {
             throw .lineTooLarge(path: files.path, bytes: worst, limit: JournalFormat.maxLineBytes)
@@ -200,7 +200,7 @@ nonisolated public final class JournalStore {
 
     /// Renames the active file after its first seq, opens a fresh one, and
     /// deletes rotated files beyond `keepFiles`.
-    private func rotate(_ active: inout Active) throws(JournalError) {
+    func rotate(_ active: inout Active) throws(JournalError) {
         guard let firstSeq = active.firstSeq else {
             preconditionFailure("rotating an active file with no line")
         }
@@ -228,7 +228,7 @@ nonisolated public final class JournalStore {
         try JournalPaths.syncDirectory(files.directory)
     }
 
-    private func remember(_ active: Active) {
+    func remember(_ active: Active) {
         cached = Cached(status: active.status, head: active.head, firstSeq: active.firstSeq)
     }
 }
