@@ -91,4 +91,28 @@ static inline size_t cuv_json_plain_prefix(const unsigned char *bytes, size_t co
     return i;
 }
 
+/* The same answer as cuv_json_plain_prefix, eight bytes at a time: a word is
+ * plain when no byte is below 0x20 and none is a quote, a backslash or DEL.
+ * Each test is the classic "some byte is below n" trick (x - n*ones) & ~x
+ * on the high bits, which has no false negatives and only false positives
+ * above a true hit; the byte loop then finds the exact position. */
+static inline size_t cuv_json_plain_prefix_wide(const unsigned char *bytes,
+                                                size_t count) {
+    const unsigned long long ones = 0x0101010101010101ULL;
+    const unsigned long long highs = 0x8080808080808080ULL;
+    size_t i = 0;
+    while (i + 8 <= count) {
+        unsigned long long x, q, b, d;
+        memcpy(&x, bytes + i, 8);
+        q = x ^ (ones * 0x22);
+        b = x ^ (ones * 0x5C);
+        d = x ^ (ones * 0x7F);
+        if ((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)
+             | ((d - ones) & ~d)) & highs)
+            break;
+        i += 8;
+    }
+    return i + cuv_json_plain_prefix(bytes + i, count - i);
+}
+
 #endif

@@ -210,14 +210,15 @@ extension CloudLink {
                 run.outbox.removeFront(1)
                 if isResult { run.resultSent = true }
             case .line?:
-                let lines = run.outbox.frontLines(
+                let count = run.outbox.frontLineCount(
                     maxLines: WireEncoder.maxOutputBatchLines,
                     maxBytes: WireEncoder.maxOutputBatchBytes)
-                let message = WireEncoder.outputBytes(
-                    runID: run.id, frame: run.frame + 1, encodedLines: lines)
+                let message = run.outbox.withFrontLines(count) {
+                    WireEncoder.outputBytes(runID: run.id, frame: run.frame + 1, joinedLines: $0)
+                }
                 guard send(bytes: message) else { return false }
                 run.frame += 1
-                run.outbox.removeFront(lines.count)
+                run.outbox.removeFront(count)
             }
         }
     }
@@ -249,9 +250,7 @@ extension CloudLink: RunSink {
 
     public func runOutput(_ run: RunInfo, _ lines: [OutputLine]) {
         guard let cloudRun = runs[run.id] else { return }
-        for line in lines {
-            cloudRun.outbox.append(line: WireEncoder.lineBytes(line), textBytes: line.byteCount)
-        }
+        for line in lines { cloudRun.outbox.append(line: line) }
         if phase == .open, client?.isWritable == true {
             flush()
         }
