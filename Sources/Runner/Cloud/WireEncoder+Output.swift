@@ -22,22 +22,26 @@ extension WireEncoder {
     /// Appends one line as JSON, the same members as `OutputLine.json`, with
     /// no intermediate copy: the outbox encodes every line straight into its
     /// one buffer.
-    public static func appendLine(_ line: OutputLine, into out: inout [UInt8]) {
-        out.append(contentsOf: #"{"stream":""#.utf8)
-        out.append(contentsOf: line.stream == .stdout ? "stdout".utf8 : "stderr".utf8)
-        out.append(contentsOf: #"","seq":"#.utf8)
+    nonisolated public static func appendLine(_ line: OutputLine, into out: inout [UInt8]) {
+        appendLiteral(
+            line.stream == .stdout ? #"{"stream":"stdout","seq":"# : #"{"stream":"stderr","seq":"#,
+            into: &out)
         appendDecimal(line.seq, into: &out)
-        out.append(contentsOf: #","text":"#.utf8)
+        appendLiteral(#","text":"#, into: &out)
         var text = line.text
         text.withUTF8 { appendString(UnsafeRawBufferPointer($0), into: &out) }
-        out.append(contentsOf: #","eol":""#.utf8)
-        out.append(contentsOf: line.eol.rawValue.utf8)
-        out.append(UInt8(ascii: "\""))
+        switch line.eol {
+        case .lf: appendLiteral(#","eol":"lf""#, into: &out)
+        case .crlf: appendLiteral(#","eol":"crlf""#, into: &out)
+        case .cr: appendLiteral(#","eol":"cr""#, into: &out)
+        case .none: appendLiteral(#","eol":"none""#, into: &out)
+        case .split: appendLiteral(#","eol":"split""#, into: &out)
+        }
         if line.redactions > 0 {
-            out.append(contentsOf: #","redactions":"#.utf8)
+            appendLiteral(#","redactions":"#, into: &out)
             appendDecimal(line.redactions, into: &out)
         }
-        if line.invalidUTF8 { out.append(contentsOf: #","invalid_utf8":true"#.utf8) }
+        if line.invalidUTF8 { appendLiteral(#","invalid_utf8":true"#, into: &out) }
         out.append(UInt8(ascii: "}"))
     }
 
@@ -45,7 +49,9 @@ extension WireEncoder {
     /// escapes of `JSONWriter.writeString`, copying plain runs whole; the runs
     /// are found eight bytes at a time, since nearly every byte of a log line
     /// is plain.
-    public static func appendString(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+    nonisolated public static func appendString(
+        _ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]
+    ) {
         out.append(UInt8(ascii: "\""))
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
             out.append(UInt8(ascii: "\""))
@@ -66,7 +72,7 @@ extension WireEncoder {
     }
 
     /// Appends the escape of one byte a JSON string cannot hold as it is.
-    private static func appendEscape(_ byte: UInt8, into out: inout [UInt8]) {
+    nonisolated private static func appendEscape(_ byte: UInt8, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\\"))
         switch byte {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
@@ -80,12 +86,12 @@ extension WireEncoder {
         }
     }
 
-    private static func hexDigit(_ v: UInt8) -> UInt8 {
+    nonisolated private static func hexDigit(_ v: UInt8) -> UInt8 {
         v < 10 ? UInt8(ascii: "0") + v : UInt8(ascii: "a") + v - 10
     }
 
     /// Appends a non-negative `n` in decimal, without building a String.
-    static func appendDecimal(_ n: Int, into out: inout [UInt8]) {
+    nonisolated static func appendDecimal(_ n: Int, into out: inout [UInt8]) {
         precondition(n >= 0, "sequence numbers and counts are not negative")
         // Int.max has 19 digits.
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
@@ -99,6 +105,11 @@ extension WireEncoder {
             } while v > 0
             out.append(contentsOf: buffer[(24 - count)...])
         }
+    }
+
+    /// Appends the bytes of a literal without going through `String`.
+    nonisolated private static func appendLiteral(_ s: StaticString, into out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
     /// A `run.output` message around already encoded lines, joined by commas.
