@@ -219,20 +219,45 @@ final class TerminalSink: RunSink {
     }
 
     /// Appends `text` with C0 controls (but tab) and DEL written as `\xNN`,
-    /// copying the runs between them whole.
+    /// copying the runs between them whole. Words of eight bytes with no
+    /// control are skipped at once (a tab sends its word through the byte
+    /// test), since nearly every line has none.
     static func appendVisible(_ text: String, into out: inout [UInt8]) {
         var text = text
         text.withUTF8 { bytes in
+            let raw = UnsafeRawBufferPointer(bytes)
             var start = 0
-            for i in bytes.indices where Validator.isControl(bytes[i]) {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i]))
-                out.append(contentsOf: "\\x".utf8)
-                out.append(hexDigits[Int(bytes[i] >> 4)])
-                out.append(hexDigits[Int(bytes[i] & 0x0F)])
-                start = i + 1
+            var i = 0
+            while i < bytes.count {
+                if i + 8 <= bytes.count,
+                    wordHasNoControl(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                {
+                    i += 8
+                    continue
+                }
+                let b = bytes[i]
+                if Validator.isControl(b) {
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i]))
+                    out.append(contentsOf: "\\x".utf8)
+                    out.append(hexDigits[Int(b >> 4)])
+                    out.append(hexDigits[Int(b & 0x0F)])
+                    start = i + 1
+                }
+                i += 1
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
         }
+    }
+
+    /// False when a byte of `x` is below 0x20 or is DEL: the "some byte is
+    /// below n" word trick, `(x - n * ones) & ~x` on the high bits, which never
+    /// misses one (it may flag bytes after a real hit, which the byte test
+    /// then clears).
+    static func wordHasNoControl(_ x: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let del = x ^ (ones &* 0x7F)
+        let hits = ((x &- ones &* 0x20) & ~x) | ((del &- ones) & ~del)
+        return hits & 0x8080_8080_8080_8080 == 0
     }
 
     /// Lowercase hex digits for `\xNN`.
