@@ -31,4 +31,23 @@ import Testing
         #expect(out.map(\.text) == [text])
         #expect(out.map(\.invalidUTF8) == [invalid])
     }
+
+    /// Whole lines inside one read are scanned in place, others through the
+    /// buffer: the lines must not depend on which.
+    @Test(arguments: [1, 2, 3, 5, 8, 13, 64])
+    func linesDoNotDependOnWhereReadsEnd(chunkSize: Int) throws {
+        let input =
+            Array(
+                "id AKIAABCDEFGHIJKLMNOP here\r\nplain\rpassword=hunter2hunter2 user=bob\n".utf8)
+            + [0xFF, 0x0A]
+            + Array("été\r\r\nAuthorization: Bearer abcdefghijklmnopqrstuvwxyz012345\nend".utf8)
+        let redactor = try makeRedactor()
+        let whole = process([input], with: redactor)
+        let chunks = stride(from: 0, to: input.count, by: chunkSize).map {
+            Array(input[$0..<min(input.count, $0 + chunkSize)])
+        }
+        #expect(process(chunks, with: redactor) == whole)
+        #expect(whole.count == 8)
+        #expect(whole.map(\.redactions).reduce(0, +) >= 3)
+    }
 }

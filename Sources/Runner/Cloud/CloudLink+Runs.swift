@@ -250,7 +250,7 @@ extension CloudLink: RunSink {
 
     public func runOutput(_ run: RunInfo, _ lines: [OutputLine]) {
         guard let cloudRun = runs[run.id] else { return }
-        for line in lines { cloudRun.outbox.append(line: line) }
+        cloudRun.outbox.append(lines: lines)
         if phase == .open, client?.isWritable == true {
             flush()
         }

@@ -65,6 +65,12 @@ struct RunOutbox {
         items.append(.message(message, isResult: isResult))
     }
 
+    /// Encodes and queues `lines` in order (one access to the outbox for a
+    /// whole pipe read's worth).
+    mutating func append(lines: [OutputLine]) {
+        for line in lines { append(line: line) }
+    }
+
     /// Encodes and queues a line, dropping the oldest lines while over the
     /// bound.
     mutating func append(line: OutputLine) {

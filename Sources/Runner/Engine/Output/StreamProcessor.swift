@@ -94,18 +94,25 @@ nonisolated public final class StreamProcessor {
                 if pending.count == limit { emitForced(.cap) }
                 continue
             }
-            take(chunk, i..<j)
+            // A line that starts and ends inside this read is scanned where it
+            // lies; only a line begun in an earlier read goes through `pending`.
+            var line: UnsafeRawBufferPointer?
+            if pending.isEmpty && (chunk[j] == 0x0A || j + 1 < n) {
+                line = UnsafeRawBufferPointer(rebasing: chunk[i..<j])
+            } else {
+                take(chunk, i..<j)
+            }
             if chunk[j] == 0x0A {
-                emitLine(.lf)
+                emitLine(.lf, line)
                 i = j + 1
             } else if j + 1 == n {
                 pendingCR = true
                 i = n
             } else if chunk[j + 1] == 0x0A {
-                emitLine(.crlf)
+                emitLine(.crlf, line)
                 i = j + 2
             } else {
-                emitLine(.cr)
+                emitLine(.cr, line)
                 i = j + 1
             }
         }
@@ -147,24 +154,32 @@ nonisolated public final class StreamProcessor {
         return out
     }
 
-    /// Emits the whole buffered line, ended by `ending`, in pieces of at most
-    /// `lineCap` bytes cut from one scan of the complete line.
-    private func emitLine(_ ending: OutputLine.Ending) {
-        pending.withUnsafeBytes { window in
-            let scan = redactor.scan(window, inPrivateKey: privateKey)
-            limitRule = limitRule ?? scan.limitRule
-            var p = 0
-            while window.count - p > lineCap {
-                let c = cutPosition(window, scan, from: p, nominal: p + lineCap, cut: .complete)
-                emit(window, scan, p..<c, .split)
-                p = c
-            }
-            emit(window, scan, p..<window.count, ending)
-            privateKey = scan.privateKeyOpenStart != nil
+    /// Emits the whole line, ended by `ending`, in pieces of at most `lineCap`
+    /// bytes cut from one scan of the complete line: `line` when given (the
+    /// line lay whole in one read and `pending` is empty), else `pending`.
+    private func emitLine(_ ending: OutputLine.Ending, _ line: UnsafeRawBufferPointer? = nil) {
+        if let line {
+            precondition(pending.isEmpty, "a direct line while bytes are pending")
+            emitLine(ending, window: line)
+        } else {
+            pending.withUnsafeBytes { emitLine(ending, window: $0) }
+            pending.removeAll(keepingCapacity: true)
         }
-        pending.removeAll(keepingCapacity: true)
         pendingCR = false
         limitRule = nil
+    }
+
+    private func emitLine(_ ending: OutputLine.Ending, window: UnsafeRawBufferPointer) {
+        let scan = redactor.scan(window, inPrivateKey: privateKey)
+        limitRule = limitRule ?? scan.limitRule
+        var p = 0
+        while window.count - p > lineCap {
+            let c = cutPosition(window, scan, from: p, nominal: p + lineCap, cut: .complete)
+            emit(window, scan, p..<c, .split)
+            p = c
+        }
+        emit(window, scan, p..<window.count, ending)
+        privateKey = scan.privateKeyOpenStart != nil
     }
 
     /// Emits the front of an unfinished line, keeping at least `holdback` bytes.
