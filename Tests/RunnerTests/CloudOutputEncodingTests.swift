@@ -12,7 +12,10 @@ import Testing
         "\"", "\\", "\u{7F}", "\u{00}", "\u{1F}", "\t", "\n", "\r",
         "1234567\"", "12345678\"", "123456789\\", "abc\u{7F}defghij\u{01}klmnop",
         "héllo wörld ünïcödé 日本語のテキスト 🙂 and more", "\u{1B}[31mred\u{1B}[0m",
-        "\u{FFFD}\u{FFFD}", " !#$%&'()*+,-./0123456789:;<=>?@[]^_`{|}~",
+        "\u{FFFD}\u{FFFD}", "0123456789abcdef0123\"456789abcdef\\0123456789abcdef\u{7F}z\u{1}",
+        String(repeating: "sixteen  bytes. ", count: 3) + "\u{1F}",
+        String(repeating: "é", count: 20) + "\"" + String(repeating: "日", count: 9) + "\n",
+        " !#$%&'()*+,-./0123456789:;<=>?@[]^_`{|}~",
     ]
 
     @Test(arguments: texts)
@@ -21,6 +24,22 @@ import Testing
             stream: .stderr, seq: 1_234_567, text: text, eol: .crlf, redactions: 3,
             rules: ["r"], invalidUTF8: true)
         #expect(WireEncoder.lineBytes(line) == JSONWriter.bytes(line.json))
+    }
+
+    @Test func everyASCIIByteAtEveryPositionEscapesAsJSONWriterDoes() {
+        var mismatches: [String] = []
+        for byte in UInt8(0)..<0x80 {
+            for position in 0..<41 {
+                var bytes = [UInt8](repeating: UInt8(ascii: "k"), count: 41)
+                bytes[position] = byte
+                var encoded: [UInt8] = []
+                bytes.withUnsafeBytes { WireEncoder.appendString($0, into: &encoded) }
+                var expected: [UInt8] = []
+                JSONWriter.writeString(String(decoding: bytes, as: UTF8.self), into: &expected)
+                if encoded != expected { mismatches.append("byte \(byte) at \(position)") }
+            }
+        }
+        #expect(mismatches == [])
     }
 
     @Test(arguments: [0, 7, 9, 10, 99, 100, 65535, Int.max])
