@@ -149,9 +149,19 @@ nonisolated public final class StreamProcessor {
         peakBufferedBytes = max(peakBufferedBytes, pending.count)
     }
 
+    /// Most lines the next batch reserves room for: a 64 KiB read of log
+    /// lines holds a few hundred; a read of bare newlines (65,536 lines) must
+    /// not leave megabytes reserved while the stream is idle.
+    static let maxReservedLines = 512
+
+    /// Hands out the lines made so far. The next batch starts with room for
+    /// as many (up to `maxReservedLines`), so a pipe read's few hundred lines
+    /// do not regrow the array from empty (about ten reallocations) each time.
     private func drain() -> [OutputLine] {
-        defer { out.removeAll() }
-        return out
+        let lines = out
+        out = []
+        out.reserveCapacity(min(lines.count, StreamProcessor.maxReservedLines))
+        return lines
     }
 
     /// Emits the whole line, ended by `ending`, in pieces of at most `lineCap`
