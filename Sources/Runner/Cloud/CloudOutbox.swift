@@ -65,9 +65,18 @@ struct RunOutbox {
         items.append(.message(message, isResult: isResult))
     }
 
+    /// Bytes a line's JSON adds to its text, for sizing the buffer up front:
+    /// `{"stream":"stdout","seq":1234567,"text":"","eol":"crlf"},` is 58,
+    /// and escapes are rare in logs (the buffer grows if they are not).
+    static let lineOverheadEstimate = 64
+
     /// Encodes and queues `lines` in order (one access to the outbox for a
-    /// whole pipe read's worth).
+    /// whole pipe read's worth). An empty buffer is sized for them at once.
     mutating func append(lines: [OutputLine]) {
+        if lineData.isEmpty {
+            lineData.reserveCapacity(
+                lines.reduce(0) { $0 + $1.text.utf8.count + Self.lineOverheadEstimate })
+        }
         for line in lines { append(line: line) }
     }
 
@@ -162,8 +171,10 @@ struct RunOutbox {
     }
 
     /// Drops consumed items once they are the larger part of the array, and
-    /// sent or dropped line bytes once they are the larger part of theirs
-    /// (at once when nothing is left: the common case of a link keeping up).
+    /// sent or dropped line bytes once they are the larger part of theirs.
+    /// When no line is left the buffer is freed, not kept: a finished run
+    /// waits here for its acknowledgement (up to 1024 of them), and the next
+    /// batch sizes a new one anyway.
     private mutating func compact() {
         if start > 0 && start * 2 >= items.count {
             items.removeFirst(start)
@@ -171,7 +182,7 @@ struct RunOutbox {
         }
         let dead = dataConsumed - dataBase
         if dead > 0 && dead == lineData.count {
-            lineData.removeAll(keepingCapacity: true)
+            lineData = []
             dataBase = dataConsumed
         } else if dead > 0 && dead * 2 >= lineData.count {
             lineData.removeFirst(dead)

@@ -32,6 +32,10 @@ struct OutgoingDataFrames {
     static let compactionThreshold = 64 * 1024
     /// The same for started frames' entries (16 bytes each).
     static let frameCompactionThreshold = 1024
+    /// Most buffer kept once everything is out: two 64 KiB writes' worth
+    /// serves a steady stream without reallocating, while the up to 1 MiB a
+    /// burst queued goes back to the allocator.
+    static let keptCapacity = 128 * 1024
 
     /// True when no data frame is half moved out: a control frame may go.
     var isAtBoundary: Bool { headLeft == 0 }
@@ -109,10 +113,10 @@ struct OutgoingDataFrames {
 
     /// Drops what has been moved out: at once when nothing is left (the
     /// usual case when the transport keeps up), else once it is both large
-    /// and most of the buffer.
+    /// and most of the buffer (so each byte is shifted at most once).
     private mutating func compact() {
         if offset == bytes.count {
-            bytes.removeAll(keepingCapacity: true)
+            bytes.removeAll(keepingCapacity: bytes.capacity <= Self.keptCapacity)
             offset = 0
         } else if offset >= Self.compactionThreshold && offset * 2 >= bytes.count {
             bytes.removeFirst(offset)
