@@ -120,4 +120,19 @@ import Testing
             #expect(outbox.lineBytes == 0)
         }
     }
+
+    @Test func releasingTheBufferKeepsWhatIsStillQueued() {
+        var outbox = RunOutbox(lineLimit: 1 << 20)
+        let first = OutputLine(stream: .stdout, seq: 1, text: "kept", eol: .lf)
+        outbox.append(lines: [first])
+        outbox.releaseSpareCapacity()
+        #expect(outbox.withFrontLines(1) { Array($0) } == WireEncoder.lineBytes(first))
+
+        outbox.removeFront(1)
+        outbox.releaseSpareCapacity()
+        let second = OutputLine(stream: .stderr, seq: 1, text: "after", eol: .none)
+        outbox.append(lines: [second])
+        #expect(outbox.frontLineCount(maxLines: 256, maxBytes: 1 << 20) == 1)
+        #expect(outbox.withFrontLines(1) { Array($0) } == WireEncoder.lineBytes(second))
+    }
 }

@@ -208,7 +208,11 @@ extension CloudLink {
             case .message(let bytes, let isResult)?:
                 guard send(bytes: bytes) else { return false }
                 run.outbox.removeFront(1)
-                if isResult { run.resultSent = true }
+                if isResult {
+                    run.resultSent = true
+                    // Nothing follows the result; its lines' buffer can go.
+                    run.outbox.releaseSpareCapacity()
+                }
             case .line?:
                 let count = run.outbox.frontLineCount(
                     maxLines: WireEncoder.maxOutputBatchLines,

@@ -70,6 +70,18 @@ struct RunOutbox {
     /// and escapes are rare in logs (the buffer grows if they are not).
     static let lineOverheadEstimate = 64
 
+    /// Room kept in the emptied line buffer of a live run: a 64 KiB pipe
+    /// read encodes to about 80 KiB, so a stream reuses one buffer instead
+    /// of faulting in a new one per read; more (after an outage) goes back.
+    static let keptLineCapacity = 256 * 1024
+
+    /// Frees the line buffer's room once nothing is queued: a finished run
+    /// waits for its acknowledgement (up to 1024 of them) without it.
+    mutating func releaseSpareCapacity() {
+        guard dataConsumed - dataBase == lineData.count else { return }
+        lineData = []
+    }
+
     /// Encodes and queues `lines` in order (one access to the outbox for a
     /// whole pipe read's worth). An empty buffer is sized for them at once.
     mutating func append(lines: [OutputLine]) {
@@ -172,9 +184,8 @@ struct RunOutbox {
 
     /// Drops consumed items once they are the larger part of the array, and
     /// sent or dropped line bytes once they are the larger part of theirs.
-    /// When no line is left the buffer is freed, not kept: a finished run
-    /// waits here for its acknowledgement (up to 1024 of them), and the next
-    /// batch sizes a new one anyway.
+    /// When no line is left the buffer is emptied, keeping up to
+    /// `keptLineCapacity` of room for the next batch.
     private mutating func compact() {
         if start > 0 && start * 2 >= items.count {
             items.removeFirst(start)
@@ -182,7 +193,7 @@ struct RunOutbox {
         }
         let dead = dataConsumed - dataBase
         if dead > 0 && dead == lineData.count {
-            lineData = []
+            lineData.removeAll(keepingCapacity: lineData.capacity <= Self.keptLineCapacity)
             dataBase = dataConsumed
         } else if dead > 0 && dead * 2 >= lineData.count {
             lineData.removeFirst(dead)

@@ -32,10 +32,6 @@ struct OutgoingDataFrames {
     static let compactionThreshold = 64 * 1024
     /// The same for started frames' entries (16 bytes each).
     static let frameCompactionThreshold = 1024
-    /// Most buffer kept once everything is out: two 64 KiB writes' worth
-    /// serves a steady stream without reallocating, while the up to 1 MiB a
-    /// burst queued goes back to the allocator.
-    static let keptCapacity = 128 * 1024
 
     /// True when no data frame is half moved out: a control frame may go.
     var isAtBoundary: Bool { headLeft == 0 }
@@ -113,10 +109,13 @@ struct OutgoingDataFrames {
 
     /// Drops what has been moved out: at once when nothing is left (the
     /// usual case when the transport keeps up), else once it is both large
-    /// and most of the buffer (so each byte is shifted at most once).
+    /// and most of the buffer (so each byte is shifted at most once). The
+    /// capacity stays: it is bounded by the client's queue bound, there is
+    /// one buffer per connection, and freeing it made a stream that filled
+    /// the queue fault fresh pages in again and again.
     private mutating func compact() {
         if offset == bytes.count {
-            bytes.removeAll(keepingCapacity: bytes.capacity <= Self.keptCapacity)
+            bytes.removeAll(keepingCapacity: true)
             offset = 0
         } else if offset >= Self.compactionThreshold && offset * 2 >= bytes.count {
             bytes.removeFirst(offset)
