@@ -72,18 +72,21 @@ enum Terminal {
 
     /// Writes all of `text` to `fd`, retrying short writes.
     static func write(_ fd: Int32, _ text: String) {
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes {
-                Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset)
+        write(fd, bytes: Array(text.utf8))
+    }
+
+    /// Writes all of `bytes` to `fd`, retrying short writes.
+    static func write(_ fd: Int32, bytes: [UInt8]) {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n <= 0 {
+                    if n < 0 && errno == EINTR { continue }
+                    return
+                }
+                offset += n
             }
-            if n <= 0 {
-                if n < 0 && errno == EINTR { continue }
-                return
-            }
-            offset += n
         }
-        bytes.removeAll()
     }
 }

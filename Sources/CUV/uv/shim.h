@@ -91,4 +91,49 @@ static inline size_t cuv_json_plain_prefix(const unsigned char *bytes, size_t co
     return i;
 }
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+/* The same answer as cuv_json_plain_prefix, many bytes at a time: sixteen
+ * with SSE2 (every x86-64), then eight with plain words. A word is plain
+ * when no byte is below 0x20 and none is a quote, a backslash or DEL. The
+ * word test is the classic "some byte is below n" trick (x - n*ones) & ~x
+ * on the high bits, which has no false negatives and only false positives
+ * above a true hit; the byte loop then finds the exact position. */
+static inline size_t cuv_json_plain_prefix_wide(const unsigned char *bytes,
+                                                size_t count) {
+    const unsigned long long ones = 0x0101010101010101ULL;
+    const unsigned long long highs = 0x8080808080808080ULL;
+    size_t i = 0;
+#if defined(__SSE2__)
+    const __m128i below = _mm_set1_epi8(0x1F), quote = _mm_set1_epi8(0x22);
+    const __m128i backslash = _mm_set1_epi8(0x5C), del = _mm_set1_epi8(0x7F);
+    while (i + 16 <= count) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(bytes + i));
+        /* v <= 0x1F unsigned exactly when min(v, 0x1F) == v. */
+        __m128i hit = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, below), v),
+                         _mm_cmpeq_epi8(v, quote)),
+            _mm_or_si128(_mm_cmpeq_epi8(v, backslash), _mm_cmpeq_epi8(v, del)));
+        int mask = _mm_movemask_epi8(hit);
+        if (mask != 0)
+            return i + (size_t)__builtin_ctz((unsigned)mask);
+        i += 16;
+    }
+#endif
+    while (i + 8 <= count) {
+        unsigned long long x, q, b, d;
+        memcpy(&x, bytes + i, 8);
+        q = x ^ (ones * 0x22);
+        b = x ^ (ones * 0x5C);
+        d = x ^ (ones * 0x7F);
+        if ((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)
+             | ((d - ones) & ~d)) & highs)
+            break;
+        i += 8;
+    }
+    return i + cuv_json_plain_prefix(bytes + i, count - i);
+}
+
 #endif

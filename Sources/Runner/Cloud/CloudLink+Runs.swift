@@ -208,16 +208,21 @@ extension CloudLink {
             case .message(let bytes, let isResult)?:
                 guard send(bytes: bytes) else { return false }
                 run.outbox.removeFront(1)
-                if isResult { run.resultSent = true }
+                if isResult {
+                    run.resultSent = true
+                    // Nothing follows the result; its lines' buffer can go.
+                    run.outbox.releaseSpareCapacity()
+                }
             case .line?:
-                let lines = run.outbox.frontLines(
+                let count = run.outbox.frontLineCount(
                     maxLines: WireEncoder.maxOutputBatchLines,
                     maxBytes: WireEncoder.maxOutputBatchBytes)
-                let message = WireEncoder.outputBytes(
-                    runID: run.id, frame: run.frame + 1, encodedLines: lines)
+                let message = run.outbox.withFrontLines(count) {
+                    WireEncoder.outputBytes(runID: run.id, frame: run.frame + 1, joinedLines: $0)
+                }
                 guard send(bytes: message) else { return false }
                 run.frame += 1
-                run.outbox.removeFront(lines.count)
+                run.outbox.removeFront(count)
             }
         }
     }
@@ -249,9 +254,7 @@ extension CloudLink: RunSink {
 
     public func runOutput(_ run: RunInfo, _ lines: [OutputLine]) {
         guard let cloudRun = runs[run.id] else { return }
-        for line in lines {
-            cloudRun.outbox.append(line: WireEncoder.lineBytes(line), textBytes: line.byteCount)
-        }
+        cloudRun.outbox.append(lines: lines)
         if phase == .open, client?.isWritable == true {
             flush()
         }

@@ -2,13 +2,19 @@
 /// the cap's gap, the result) and output lines. Lines are bounded: past
 /// `lineLimit` the oldest buffered lines are dropped and counted, so a run
 /// whose link is down keeps its newest output and honest counts of the rest.
+///
+/// Lines are encoded once, straight into one buffer, each followed by a
+/// comma: consecutive lines are then one contiguous, already joined slice
+/// that a `run.output` copies whole, instead of an array per line.
 struct RunOutbox {
     /// One thing to send.
     enum Item {
         /// A whole message, encoded; `isResult` for the run's `run.finished`.
         case message([UInt8], isResult: Bool)
-        /// One output line, encoded as `run.output` carries it.
-        case line([UInt8], textBytes: Int)
+        /// One output line, encoded as `run.output` carries it: `count`
+        /// bytes (its comma included) at absolute offset `start` of the line
+        /// buffer.
+        case line(start: Int, count: Int, textBytes: Int)
     }
 
     /// Most line bytes (redacted text) held per run while they cannot be
@@ -38,6 +44,12 @@ struct RunOutbox {
 
     private var items: [Item] = []
     private var start = 0
+    /// Encoded lines, each with its comma; `lineData[0]` is at absolute
+    /// offset `dataBase`, and everything before `dataConsumed` is sent or
+    /// dropped.
+    private var lineData: [UInt8] = []
+    private var dataBase = 0
+    private var dataConsumed = 0
     /// Text bytes of the lines held.
     private(set) var lineBytes = 0
     /// Lines dropped since the last `run.dropped` went out.
@@ -53,12 +65,45 @@ struct RunOutbox {
         items.append(.message(message, isResult: isResult))
     }
 
-    /// Queues a line, dropping the oldest lines while over the bound.
-    mutating func append(line: [UInt8], textBytes: Int) {
-        items.append(.line(line, textBytes: textBytes))
-        lineBytes += textBytes
+    /// Bytes a line's JSON adds to its text, for sizing the buffer up front:
+    /// `{"stream":"stdout","seq":1234567,"text":"","eol":"crlf"},` is 58,
+    /// and escapes are rare in logs (the buffer grows if they are not).
+    static let lineOverheadEstimate = 64
+
+    /// Room kept in the emptied line buffer of a live run: a 64 KiB pipe
+    /// read encodes to about 80 KiB, so a stream reuses one buffer instead
+    /// of faulting in a new one per read; more (after an outage) goes back.
+    static let keptLineCapacity = 256 * 1024
+
+    /// Frees the line buffer's room once nothing is queued: a finished run
+    /// waits for its acknowledgement (up to 1024 of them) without it.
+    mutating func releaseSpareCapacity() {
+        guard dataConsumed - dataBase == lineData.count else { return }
+        lineData = []
+    }
+
+    /// Encodes and queues `lines` in order (one access to the outbox for a
+    /// whole pipe read's worth). An empty buffer is sized for them at once.
+    mutating func append(lines: [OutputLine]) {
+        if lineData.isEmpty {
+            lineData.reserveCapacity(
+                lines.reduce(0) { $0 + $1.text.utf8.count + Self.lineOverheadEstimate })
+        }
+        for line in lines { append(line: line) }
+    }
+
+    /// Encodes and queues a line, dropping the oldest lines while over the
+    /// bound.
+    mutating func append(line: OutputLine) {
+        let offset = dataBase + lineData.count
+        WireEncoder.appendLine(line, into: &lineData)
+        lineData.append(UInt8(ascii: ","))
+        let count = dataBase + lineData.count - offset
+        items.append(.line(start: offset, count: count, textBytes: line.byteCount))
+        lineBytes += line.byteCount
         while lineBytes > lineLimit, let index = oldestLine() {
-            guard case .line(_, let bytes) = items[index] else { break }
+            guard case .line(let from, let count, let bytes) = items[index] else { break }
+            dataConsumed = from + count
             // Only a few messages (accepted, the cap's gap) can sit before the
             // oldest line: shift them over it, so a drop costs O(1) lines.
             var i = index
@@ -97,35 +142,62 @@ struct RunOutbox {
     /// The next item, without removing it.
     var first: Item? { start < items.count ? items[start] : nil }
 
-    /// Up to `maxLines` consecutive lines from the front whose encoded size
-    /// stays within `maxBytes` (at least one line when the front is a line).
-    func frontLines(maxLines: Int, maxBytes: Int) -> [[UInt8]] {
-        var out: [[UInt8]] = []
+    /// How many consecutive lines from the front (up to `maxLines`) fit in
+    /// `maxBytes` of encoded size (at least one line when the front is a
+    /// line; zero when it is not).
+    func frontLineCount(maxLines: Int, maxBytes: Int) -> Int {
+        var n = 0
         var size = 0
         var i = start
-        while i < items.count, out.count < maxLines, case .line(let bytes, _) = items[i] {
-            if !out.isEmpty && size + bytes.count > maxBytes { break }
-            out.append(bytes)
-            size += bytes.count + 1
+        while i < items.count, n < maxLines, case .line(_, let count, _) = items[i] {
+            if n > 0 && size + count - 1 > maxBytes { break }
+            size += count
+            n += 1
             i += 1
         }
-        return out
+        return n
+    }
+
+    /// Calls `body` with the encoded front `count` lines joined by commas
+    /// (valid only during the call); they must all be lines.
+    func withFrontLines<R>(_ count: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        precondition(count > 0, "no lines asked for")
+        guard case .line(let first, _, _) = items[start],
+            case .line(let last, let lastCount, _) = items[start + count - 1]
+        else { preconditionFailure("front items are not lines") }
+        // Drop the last line's comma.
+        let range = (first - dataBase)..<(last + lastCount - 1 - dataBase)
+        return lineData.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[range])) }
     }
 
     /// Removes `count` items from the front.
     mutating func removeFront(_ count: Int) {
         for i in start..<(start + count) {
-            if case .line(_, let bytes) = items[i] { lineBytes -= bytes }
+            if case .line(let from, let length, let bytes) = items[i] {
+                lineBytes -= bytes
+                dataConsumed = from + length
+            }
         }
         start += count
         compact()
     }
 
-    /// Drops consumed items once they are the larger part of the array.
+    /// Drops consumed items once they are the larger part of the array, and
+    /// sent or dropped line bytes once they are the larger part of theirs.
+    /// When no line is left the buffer is emptied, keeping up to
+    /// `keptLineCapacity` of room for the next batch.
     private mutating func compact() {
         if start > 0 && start * 2 >= items.count {
             items.removeFirst(start)
             start = 0
+        }
+        let dead = dataConsumed - dataBase
+        if dead > 0 && dead == lineData.count {
+            lineData.removeAll(keepingCapacity: lineData.capacity <= Self.keptLineCapacity)
+            dataBase = dataConsumed
+        } else if dead > 0 && dead * 2 >= lineData.count {
+            lineData.removeFirst(dead)
+            dataBase = dataConsumed
         }
     }
 }

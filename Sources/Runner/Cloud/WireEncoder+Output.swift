@@ -1,3 +1,5 @@
+import CUV
+
 /// The messages the cloud link builds most often, written straight to bytes,
 /// and the ones it rebuilds from the journal.
 extension WireEncoder {
@@ -13,37 +15,115 @@ extension WireEncoder {
     public static func lineBytes(_ line: OutputLine) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(line.text.utf8.count + 64)
-        out.append(contentsOf: #"{"stream":""#.utf8)
-        out.append(contentsOf: line.stream.rawValue.utf8)
-        out.append(contentsOf: #"","seq":"#.utf8)
-        out.append(contentsOf: String(line.seq).utf8)
-        out.append(contentsOf: #","text":"#.utf8)
-        JSONWriter.writeString(line.text, into: &out)
-        out.append(contentsOf: #","eol":""#.utf8)
-        out.append(contentsOf: line.eol.rawValue.utf8)
-        out.append(UInt8(ascii: "\""))
-        if line.redactions > 0 {
-            out.append(contentsOf: #","redactions":"#.utf8)
-            out.append(contentsOf: String(line.redactions).utf8)
-        }
-        if line.invalidUTF8 { out.append(contentsOf: #","invalid_utf8":true"#.utf8) }
-        out.append(UInt8(ascii: "}"))
+        appendLine(line, into: &out)
         return out
     }
 
-    /// A `run.output` message around already encoded lines.
-    public static func outputBytes(runID: String, frame: Int, encodedLines: [[UInt8]]) -> [UInt8] {
+    /// Appends one line as JSON, the same members as `OutputLine.json`, with
+    /// no intermediate copy: the outbox encodes every line straight into its
+    /// one buffer.
+    nonisolated public static func appendLine(_ line: OutputLine, into out: inout [UInt8]) {
+        appendLiteral(
+            line.stream == .stdout ? #"{"stream":"stdout","seq":"# : #"{"stream":"stderr","seq":"#,
+            into: &out)
+        appendDecimal(line.seq, into: &out)
+        appendLiteral(#","text":"#, into: &out)
+        var text = line.text
+        text.withUTF8 { appendString(UnsafeRawBufferPointer($0), into: &out) }
+        switch line.eol {
+        case .lf: appendLiteral(#","eol":"lf""#, into: &out)
+        case .crlf: appendLiteral(#","eol":"crlf""#, into: &out)
+        case .cr: appendLiteral(#","eol":"cr""#, into: &out)
+        case .none: appendLiteral(#","eol":"none""#, into: &out)
+        case .split: appendLiteral(#","eol":"split""#, into: &out)
+        }
+        if line.redactions > 0 {
+            appendLiteral(#","redactions":"#, into: &out)
+            appendDecimal(line.redactions, into: &out)
+        }
+        if line.invalidUTF8 { appendLiteral(#","invalid_utf8":true"#, into: &out) }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// Appends valid UTF-8 `bytes` as a JSON string literal with exactly the
+    /// escapes of `JSONWriter.writeString`, copying plain runs whole; the runs
+    /// are found eight bytes at a time, since nearly every byte of a log line
+    /// is plain.
+    nonisolated public static func appendString(
+        _ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]
+    ) {
+        out.append(UInt8(ascii: "\""))
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        var i = 0
+        while i < bytes.count {
+            let plain = cuv_json_plain_prefix_wide(base + i, bytes.count - i)
+            if plain > 0 {
+                out.append(contentsOf: UnsafeBufferPointer(start: base + i, count: plain))
+                i += plain
+            }
+            guard i < bytes.count else { break }
+            appendEscape(base[i], into: &out)
+            i += 1
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends the escape of one byte a JSON string cannot hold as it is.
+    nonisolated private static func appendEscape(_ byte: UInt8, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\\"))
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
+        case 0x0A: out.append(UInt8(ascii: "n"))
+        case 0x0D: out.append(UInt8(ascii: "r"))
+        case 0x09: out.append(UInt8(ascii: "t"))
+        default:
+            out.append(contentsOf: "u00".utf8)
+            out.append(hexDigit(byte >> 4))
+            out.append(hexDigit(byte & 0x0F))
+        }
+    }
+
+    nonisolated private static func hexDigit(_ v: UInt8) -> UInt8 {
+        v < 10 ? UInt8(ascii: "0") + v : UInt8(ascii: "a") + v - 10
+    }
+
+    /// Appends a non-negative `n` in decimal, without building a String.
+    nonisolated static func appendDecimal(_ n: Int, into out: inout [UInt8]) {
+        precondition(n >= 0, "sequence numbers and counts are not negative")
+        // Int.max has 19 digits.
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var count = 0
+        var v = n
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                count += 1
+                buffer[24 - count] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+            } while v > 0
+            out.append(contentsOf: buffer[(24 - count)...])
+        }
+    }
+
+    /// Appends the bytes of a literal without going through `String`.
+    nonisolated private static func appendLiteral(_ s: StaticString, into out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    /// A `run.output` message around already encoded lines, joined by commas.
+    public static func outputBytes(runID: String, frame: Int, joinedLines: UnsafeRawBufferPointer)
+        -> [UInt8]
+    {
         var out: [UInt8] = []
-        out.reserveCapacity(encodedLines.reduce(96) { $0 + $1.count + 1 })
+        out.reserveCapacity(joinedLines.count + runID.utf8.count + 64)
         out.append(contentsOf: #"{"type":"run.output","run":"#.utf8)
         JSONWriter.writeString(runID, into: &out)
         out.append(contentsOf: #","frame":"#.utf8)
-        out.append(contentsOf: String(frame).utf8)
+        appendDecimal(frame, into: &out)
         out.append(contentsOf: #","lines":["#.utf8)
-        for (i, line) in encodedLines.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: line)
-        }
+        out.append(contentsOf: joinedLines)
         out.append(contentsOf: "]}".utf8)
         return out
     }

@@ -141,7 +141,8 @@ extension WebSocketClient {
         }
     }
 
-    /// Queues one message of `opcode`; wslay copies the bytes.
+    /// Queues one control message of `opcode` (a ping); wslay copies the
+    /// bytes. Data messages are framed by `OutgoingDataFrames`.
     func queue(opcode: UInt8, _ bytes: [UInt8]) -> Int32 {
         bytes.withUnsafeBufferPointer { buffer in
             var message = wslay_event_msg(
@@ -159,11 +160,7 @@ extension WebSocketClient {
         guard !pumping else { return }
         pumping = true
         while !writeInFlight && phase != .ended {
-            if outbox.isEmpty && phase != .handshaking {
-                let rc = wslay_event_send(context)
-                // The send callback only ever accepts or says WOULDBLOCK.
-                precondition(rc == 0, "wslay_event_send failed: \(rc)")
-            }
+            if outbox.isEmpty && phase != .handshaking { fillOutbox() }
             if outbox.isEmpty { break }
             let chunk = outbox
             outbox = []
@@ -174,6 +171,32 @@ extension WebSocketClient {
         guard phase != .ended else { return }
         updateFlowControl()
         finishCloseWhenFlushed()
+    }
+
+    /// Fills the outbox for the next write, up to one write's worth: wslay's
+    /// control frames first whenever no data frame is half sent (so a pong
+    /// overtakes queued data, as inside wslay), then data frames, which may
+    /// be cut across writes.
+    func fillOutbox() {
+        let limit = configuration.writeChunkBytes
+        while outbox.count < limit {
+            if dataFrames.isAtBoundary {
+                wslayBlocked = false
+                let rc = wslay_event_send(context)
+                // The send callback only ever accepts or says WOULDBLOCK.
+                precondition(rc == 0, "wslay_event_send failed: \(rc)")
+                // wslay holds a frame it could not finish: it goes on first.
+                if wslayBlocked { return }
+                if wslay_event_get_close_sent(context) != 0 {
+                    // Nothing follows a close (RFC 6455 section 5.5.1); wslay
+                    // drops the data it still holds the same way.
+                    dataFrames.removeAll()
+                    return
+                }
+                if dataFrames.isEmpty || outbox.count >= limit { return }
+            }
+            dataFrames.move(into: &outbox, room: limit - outbox.count)
+        }
     }
 
     /// The outstanding transport write finished.
@@ -246,6 +269,7 @@ extension WebSocketClient {
     func wslayWrite(_ bytes: UnsafePointer<UInt8>, count: Int, context: OpaquePointer?) -> Int {
         let room = configuration.writeChunkBytes - outbox.count
         guard room > 0 else {
+            wslayBlocked = true
             wslay_event_set_error(context, WSLAY_ERR_WOULDBLOCK.rawValue)
             return -1
         }

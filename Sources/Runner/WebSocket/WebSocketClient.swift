@@ -66,8 +66,14 @@ public final class WebSocketClient {
     /// Incoming frame bytes wslay has not read yet, from `inboxOffset` on.
     var inbox: [UInt8] = []
     var inboxOffset = 0
-    /// Frame bytes wslay produced for the next transport write.
+    /// Frame bytes for the next transport write: wslay's control frames and
+    /// the data frames ward frames itself.
     var outbox: [UInt8] = []
+    /// Text messages framed and masked, waiting for the outbox.
+    var dataFrames = OutgoingDataFrames()
+    /// Set when wslay's send callback found the outbox full: wslay still
+    /// holds (part of) a control frame, so no data frame may start.
+    var wslayBlocked = false
     /// Messages wslay completed during the current `wslay_event_recv`, handed
     /// out only after it returns so no delegate code runs inside wslay.
     var completed: [(opcode: UInt8, payload: [UInt8])] = []
@@ -109,7 +115,8 @@ public final class WebSocketClient {
     /// Outgoing bytes not yet on the wire: messages wslay still holds, frame
     /// bytes awaiting a write, and what the transport has buffered.
     public var queuedBytes: Int {
-        Int(wslay_event_get_queued_msg_length(context)) + outbox.count + transport.queuedBytes
+        Int(wslay_event_get_queued_msg_length(context)) + dataFrames.queuedBytes + outbox.count
+            + transport.queuedBytes
     }
 
     /// Sends the upgrade request; call once, when the transport is connected.
@@ -135,12 +142,10 @@ public final class WebSocketClient {
         guard bytes.count <= limit else { throw .messageTooLarge(bytes: bytes.count, limit: limit) }
         let queued = queuedBytes
         guard queued + bytes.count <= limit else { throw .queueFull(queued: queued, limit: limit) }
-        let rc = queue(opcode: UInt8(WSLAY_TEXT_FRAME.rawValue), bytes)
-        guard rc == 0 else {
-            precondition(
-                rc == WSLAY_ERR_NO_MORE_MSG.rawValue, "wslay_event_queue_msg failed: \(rc)")
-            throw .notOpen
-        }
+        // Framed here, not queued in wslay (see `OutgoingDataFrames`); a fresh
+        // key per frame, as RFC 6455 section 5.3 requires keys a proxy
+        // cannot predict.
+        dataFrames.enqueue(text: bytes, maskKey: RandomID.bytes(4))
         pump()
     }
 
@@ -284,6 +289,7 @@ public final class WebSocketClient {
         heartbeatTimer = nil
         inbox = []
         outbox = []
+        dataFrames.removeAll()
         completed = []
         // Also after `transportEnded`: the peer's end does not free the
         // socket, and a second close is harmless by `ByteTransport`'s contract.

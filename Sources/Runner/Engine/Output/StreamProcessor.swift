@@ -94,18 +94,25 @@ nonisolated public final class StreamProcessor {
                 if pending.count == limit { emitForced(.cap) }
                 continue
             }
-            take(chunk, i..<j)
+            // A line that starts and ends inside this read is scanned where it
+            // lies; only a line begun in an earlier read goes through `pending`.
+            var line: UnsafeRawBufferPointer?
+            if pending.isEmpty && (chunk[j] == 0x0A || j + 1 < n) {
+                line = UnsafeRawBufferPointer(rebasing: chunk[i..<j])
+            } else {
+                take(chunk, i..<j)
+            }
             if chunk[j] == 0x0A {
-                emitLine(.lf)
+                emitLine(.lf, line)
                 i = j + 1
             } else if j + 1 == n {
                 pendingCR = true
                 i = n
             } else if chunk[j + 1] == 0x0A {
-                emitLine(.crlf)
+                emitLine(.crlf, line)
                 i = j + 2
             } else {
-                emitLine(.cr)
+                emitLine(.cr, line)
                 i = j + 1
             }
         }
@@ -142,29 +149,47 @@ nonisolated public final class StreamProcessor {
         peakBufferedBytes = max(peakBufferedBytes, pending.count)
     }
 
+    /// Most lines the next batch reserves room for: a 64 KiB read of log
+    /// lines holds a few hundred; a read of bare newlines (65,536 lines) must
+    /// not leave megabytes reserved while the stream is idle.
+    static let maxReservedLines = 512
+
+    /// Hands out the lines made so far. The next batch starts with room for
+    /// as many (up to `maxReservedLines`), so a pipe read's few hundred lines
+    /// do not regrow the array from empty (about ten reallocations) each time.
     private func drain() -> [OutputLine] {
-        defer { out.removeAll() }
-        return out
+        let lines = out
+        out = []
+        out.reserveCapacity(min(lines.count, StreamProcessor.maxReservedLines))
+        return lines
     }
 
-    /// Emits the whole buffered line, ended by `ending`, in pieces of at most
-    /// `lineCap` bytes cut from one scan of the complete line.
-    private func emitLine(_ ending: OutputLine.Ending) {
-        pending.withUnsafeBytes { window in
-            let scan = redactor.scan(window, inPrivateKey: privateKey)
-            limitRule = limitRule ?? scan.limitRule
-            var p = 0
-            while window.count - p > lineCap {
-                let c = cutPosition(window, scan, from: p, nominal: p + lineCap, cut: .complete)
-                emit(window, scan, p..<c, .split)
-                p = c
-            }
-            emit(window, scan, p..<window.count, ending)
-            privateKey = scan.privateKeyOpenStart != nil
+    /// Emits the whole line, ended by `ending`, in pieces of at most `lineCap`
+    /// bytes cut from one scan of the complete line: `line` when given (the
+    /// line lay whole in one read and `pending` is empty), else `pending`.
+    private func emitLine(_ ending: OutputLine.Ending, _ line: UnsafeRawBufferPointer? = nil) {
+        if let line {
+            precondition(pending.isEmpty, "a direct line while bytes are pending")
+            emitLine(ending, window: line)
+        } else {
+            pending.withUnsafeBytes { emitLine(ending, window: $0) }
+            pending.removeAll(keepingCapacity: true)
         }
-        pending.removeAll(keepingCapacity: true)
         pendingCR = false
         limitRule = nil
+    }
+
+    private func emitLine(_ ending: OutputLine.Ending, window: UnsafeRawBufferPointer) {
+        let scan = redactor.scan(window, inPrivateKey: privateKey)
+        limitRule = limitRule ?? scan.limitRule
+        var p = 0
+        while window.count - p > lineCap {
+            let c = cutPosition(window, scan, from: p, nominal: p + lineCap, cut: .complete)
+            emit(window, scan, p..<c, .split)
+            p = c
+        }
+        emit(window, scan, p..<window.count, ending)
+        privateKey = scan.privateKeyOpenStart != nil
     }
 
     /// Emits the front of an unfinished line, keeping at least `holdback` bytes.
@@ -248,7 +273,7 @@ nonisolated public final class StreamProcessor {
         }) {
             var bytes: [UInt8] = []
             (count, hits) = redactor.render(window, scan, range, into: &bytes)
-            decoded = StreamProcessor.decode(bytes)
+            decoded = bytes.withUnsafeBytes { StreamProcessor.decode($0) }
         } else {
             decoded = StreamProcessor.decode(UnsafeRawBufferPointer(rebasing: window[range]))
         }
@@ -260,9 +285,30 @@ nonisolated public final class StreamProcessor {
         midLine = ending == .split
     }
 
-    private static func decode(_ bytes: some Collection<UInt8>) -> (text: String, invalid: Bool) {
-        if let text = String(validating: bytes, as: UTF8.self) { return (text, false) }
-        return (String(decoding: bytes, as: UTF8.self), true)
+    /// The line's text, and whether bytes had to be replaced. Nearly every
+    /// log line is ASCII: for those a word-at-a-time check stands in for the
+    /// validating initializer, which walked the bytes one at a time and was
+    /// the larger part of a line's cost here.
+    private static func decode(_ bytes: UnsafeRawBufferPointer) -> (text: String, invalid: Bool) {
+        let units = bytes.assumingMemoryBound(to: UInt8.self)
+        if isASCII(bytes) { return (String(decoding: units, as: UTF8.self), false) }
+        if let text = String(validating: units, as: UTF8.self) { return (text, false) }
+        return (String(decoding: units, as: UTF8.self), true)
+    }
+
+    /// Whether every byte is below 0x80, tested eight bytes at a time.
+    static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var any: UInt64 = 0
+        var i = 0
+        while i + 8 <= bytes.count {
+            any |= bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            i += 8
+        }
+        while i < bytes.count {
+            any |= UInt64(bytes[i])
+            i += 1
+        }
+        return any & 0x8080_8080_8080_8080 == 0
     }
 
     /// Index of the first LF or CR in `chunk[i..<end]`.

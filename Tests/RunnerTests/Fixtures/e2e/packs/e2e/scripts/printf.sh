@@ -14,4 +14,5 @@ case "$1" in
   ticket) echo "see TKT-12345678 for details" ;;
   interleave) printf 'abc'; printf 'ERR-1\n' >&2; printf 'def\n'; printf 'MARK:v=none\n'; echo ERR-2 >&2 ;;
   env) env ;;
+  controls) printf '0123456789abcdef\177ghij\033[0mtail\tend\n' ;;
 esac
