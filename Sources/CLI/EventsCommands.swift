@@ -73,7 +73,24 @@ enum EventsVerifyCommand {
             anchor = a
         }
         let config = try globals.loadConfig()
-        if !JournalPresence.exists(config.journalPath) {
+        if !(try JournalPresence.check(config.journalPath)) {
+            if let anchor {
+                // The anchor says the chain had reached that line: a journal that
+                // is gone was removed, which is what an anchor exists to catch.
+                let message =
+                    "journal \(config.journalPath) is missing, but the anchor names seq "
+                    + "\(anchor.seq): it was removed"
+                if o.flag("json") {
+                    Terminal.out(
+                        JSONWriter.pretty([
+                            "ok": false, "files_checked": 0, "lines_checked": 0,
+                            "problem": ["kind": "truncated", "message": .string(message)],
+                        ]))
+                } else {
+                    Terminal.out("FAILED: \(message)")
+                }
+                return .failed
+            }
             Terminal.err("ward: no journal yet at \(config.journalPath): nothing to verify")
             if o.flag("json") {
                 Terminal.out(
@@ -101,8 +118,18 @@ enum EventsVerifyCommand {
 /// Whether a journal has been started at a path (its active file or any rotated one).
 enum JournalPresence {
     static func exists(_ path: String) -> Bool {
+        (try? check(path)) ?? true
+    }
+
+    /// The same, failing (exit 6) when the path cannot be looked at for any
+    /// reason but its absence: a parent that is a file, a folder without search
+    /// permission.
+    static func check(_ path: String) throws(CommandFailure) -> Bool {
         var st = stat()
         if stat(path, &st) == 0 { return true }
+        guard errno == ENOENT else {
+            throw CommandFailure(.journal, "ward: cannot look at \(path): \(errnoName(errno))")
+        }
         return !((try? JournalSet(path: path).rotatedFiles()) ?? []).isEmpty
     }
 }

@@ -128,6 +128,36 @@ import Testing
         #expect(abandoned.first?["run"] == "ghost-run")
         #expect(s.ward(["events", "verify"]).status == 0)
     }
+    /// An anchor records that the chain reached a line; a journal deleted
+    /// since is a failure, not "nothing to verify".
+    @Test func anchorFailsWhenTheJournalWasDeleted() throws {
+        let s = Scratch()
+        runs(s, 2)
+        let head = try JSONReader.parse(s.ward(["events", "verify", "--json"]).stdout)
+        let seq = try #require(head["head"]?["seq"]?.intValue)
+        let hash = try #require(head["head"]?["hash"]?.stringValue)
+        #expect(s.ward(["events", "verify", "--anchor", "\(seq):\(hash)"]).status == 0)
+        unlink(s.journalPath)
+        let out = s.ward(["events", "verify", "--anchor", "\(seq):\(hash)"])
+        #expect(out.status == 1)
+        #expect(out.stdout.contains("missing"))
+        #expect(s.ward(["events", "verify"]).status == 0)
+    }
+
+    @Test func journalPathUnderAFileIsAJournalError() {
+        let s = Scratch(extraConfig: "")
+        s.dir.write("plain", "x")
+        let config = s.dir.write(
+            "bad.yaml",
+            """
+            runner: {id: e2e-runner}
+            packs: []
+            journal: {path: ./plain/events.jsonl}
+            """)
+        let out = WardProcess.run(["--config", config, "events", "verify"])
+        #expect(out.status == 6, "\(out.stderr)")
+        #expect(out.stderr.contains("ENOTDIR"))
+    }
 }
 
 extension String {
@@ -136,4 +166,5 @@ extension String {
         let parts = self.split(separator: target, maxSplits: 1, omittingEmptySubsequences: false)
         return parts.count == 2 ? parts[0] + replacement + parts[1] : self
     }
+
 }
