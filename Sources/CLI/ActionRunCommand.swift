@@ -218,8 +218,9 @@ final class TerminalSink: RunSink {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Appends `text` with C0 controls (but tab) and DEL written as `\xNN`,
-    /// copying the runs between them whole. Words of eight bytes with no
+    /// Appends `text` with C0 controls (but tab), DEL and the C1 controls
+    /// U+0080-U+009F (bytes C2 80-C2 9F: terminals act on CSI U+009B as on
+    /// ESC [) written as `\xNN`, copying the runs between them whole. Words of eight bytes with no
     /// control are skipped at once (a tab sends its word through the byte
     /// test), since nearly every line has none.
     static func appendVisible(_ text: String, into out: inout [UInt8]) {
@@ -236,12 +237,17 @@ final class TerminalSink: RunSink {
                     continue
                 }
                 let b = bytes[i]
-                if Validator.isControl(b) {
+                let c1 = b == 0xC2 && i + 1 < bytes.count && (0x80...0x9F).contains(bytes[i + 1])
+                if Validator.isControl(b) || c1 {
                     out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i]))
-                    out.append(contentsOf: "\\x".utf8)
-                    out.append(hexDigits[Int(b >> 4)])
-                    out.append(hexDigits[Int(b & 0x0F)])
-                    start = i + 1
+                    for c in bytes[i..<(i + (c1 ? 2 : 1))] {
+                        out.append(contentsOf: "\\x".utf8)
+                        out.append(hexDigits[Int(c >> 4)])
+                        out.append(hexDigits[Int(c & 0x0F)])
+                    }
+                    i += c1 ? 2 : 1
+                    start = i
+                    continue
                 }
                 i += 1
             }
@@ -249,14 +255,16 @@ final class TerminalSink: RunSink {
         }
     }
 
-    /// False when a byte of `x` is below 0x20 or is DEL: the "some byte is
-    /// below n" word trick, `(x - n * ones) & ~x` on the high bits, which never
-    /// misses one (it may flag bytes after a real hit, which the byte test
-    /// then clears).
+    /// False when a byte of `x` is below 0x20, is DEL or is 0xC2 (the lead
+    /// byte of a C1 control): the "some byte is below n" word trick,
+    /// `(x - n * ones) & ~x` on the high bits, which never misses one (it may
+    /// flag bytes after a real hit, which the byte test then clears).
     static func wordHasNoControl(_ x: UInt64) -> Bool {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let del = x ^ (ones &* 0x7F)
-        let hits = ((x &- ones &* 0x20) & ~x) | ((del &- ones) & ~del)
+        let lead = x ^ (ones &* 0xC2)
+        let hits =
+            ((x &- ones &* 0x20) & ~x) | ((del &- ones) & ~del) | ((lead &- ones) & ~lead)
         return hits & 0x8080_8080_8080_8080 == 0
     }
 

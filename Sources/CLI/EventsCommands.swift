@@ -32,7 +32,9 @@ enum EventsTailCommand {
             Terminal.err("ward: no journal yet at \(config.journalPath) (no run has been recorded)")
             return .ok
         }
-        let print: ([UInt8]) -> Void = { Terminal.out(String(decoding: $0, as: UTF8.self)) }
+        let print: ([UInt8]) -> Void = {
+            Terminal.out(String(decoding: TerminalSafeJSON.escape($0), as: UTF8.self))
+        }
         do {
             if o.flag("follow") {
                 signal(SIGINT) { _ in EventsTailCommand.stopRequested = 1 }
@@ -131,5 +133,34 @@ enum JournalPresence {
             throw CommandFailure(.journal, "ward: cannot look at \(path): \(errnoName(errno))")
         }
         return !((try? JournalSet(path: path).rotatedFiles()) ?? []).isEmpty
+    }
+}
+
+/// Journal lines as they go to a terminal: DEL and the C1 controls (U+0080 to
+/// U+009F, which JSON leaves raw and terminals act on: U+009B is CSI) become
+/// `\u00XX` escapes. The line stays the same JSON: a parser reads the same text.
+enum TerminalSafeJSON {
+    static func escape(_ line: [UInt8]) -> [UInt8] {
+        guard line.contains(where: { $0 == 0x7F || $0 == 0xC2 }) else { return line }
+        var out: [UInt8] = []
+        out.reserveCapacity(line.count + 16)
+        var i = 0
+        while i < line.count {
+            let b = line[i]
+            if b == 0x7F {
+                out += Array("\\u007f".utf8)
+            } else if b == 0xC2, i + 1 < line.count, (0x80...0x9F).contains(line[i + 1]) {
+                let hex = Array("0123456789abcdef".utf8)
+                out +=
+                    Array("\\u00".utf8) + [
+                        hex[Int(line[i + 1] >> 4)], hex[Int(line[i + 1] & 0x0F)],
+                    ]
+                i += 1
+            } else {
+                out.append(b)
+            }
+            i += 1
+        }
+        return out
     }
 }

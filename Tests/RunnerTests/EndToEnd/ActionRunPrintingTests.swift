@@ -41,4 +41,21 @@ import Testing
         #expect(out.status == 0, "\(out.stderr)")
         #expect(out.lines == ["out| 0123456789abcdef\\x7fghij\\x1b[0mtail\tend"])
     }
+
+    /// C1 controls (CSI U+009B acts like ESC [ on many terminals) print as the
+    /// hex of their two bytes; other non-ASCII text, NBSP included, is kept.
+    @Test func c1ControlsPrintAsHex() {
+        let s = Scratch()
+        for mode in [["--stream"], []] {
+            let out = s.ward(
+                ["action", "run", "e2e.printf", "--arg", "what=c1-controls", "--reason", "t"]
+                    + mode)
+            #expect(out.status == 0, "\(out.stderr)")
+            #expect(
+                out.lines == [
+                    "out| csi \\xc2\\x9b2J and \\xc2\\x85 next, \u{A0} is a space, é stays"
+                ],
+                "\(mode)")
+        }
+    }
 }

@@ -15,4 +15,5 @@ case "$1" in
   interleave) printf 'abc'; printf 'ERR-1\n' >&2; printf 'def\n'; printf 'MARK:v=none\n'; echo ERR-2 >&2 ;;
   env) env ;;
   controls) printf '0123456789abcdef\177ghij\033[0mtail\tend\n' ;;
+  c1-controls) printf 'csi \302\2332J and \302\205 next, \302\240 is a space, \303\251 stays\n' ;;
 esac
