@@ -166,6 +166,21 @@ import Testing
         #expect(r?.errors.map(\.field) == ["args.needle"])
     }
 
+    /// C0 controls, DEL and C1 controls (CSI U+009B) are refused in values and
+    /// reasons; tab everywhere, line breaks in the reason, and other non-ASCII
+    /// text (NBSP U+00A0, é) pass.
+    @Test(arguments: [
+        ("a\u{1B}[2Jb", false), ("a\u{9B}2Jb", false), ("a\u{85}b", false), ("a\u{7F}", false),
+        ("tab\there", true), ("nbsp\u{A0}é", true),
+    ])
+    func controlCharactersAreRefused(_ value: String, _ accepted: Bool) {
+        let v = refusal(Fixture.request("t.grep", [("needle", .text(value))]))
+        #expect((v == nil) == accepted, "value \(value.unicodeScalars.map(\.value))")
+        let r = refusal(Fixture.request("t.grep", [("needle", .text("x"))], reason: "why " + value))
+        #expect((r == nil) == accepted, "reason \(value.unicodeScalars.map(\.value))")
+        #expect(refusal(Fixture.request("t.grep", [("needle", .text("x"))], reason: "a\nb")) == nil)
+    }
+
     @Test func dashInsideValueIsFine() {
         let a = argv(Fixture.request("t.grep-nosep", [("needle", .text("error - disk"))]))
         #expect(a?[2] == "error - disk")

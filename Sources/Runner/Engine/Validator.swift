@@ -89,7 +89,7 @@ public struct Validator {
             errors.append(FieldError("reason", "required: say why the action is run"))
         } else if reason.utf8.count > Validator.maxReasonBytes {
             errors.append(FieldError("reason", "longer than \(Validator.maxReasonBytes) bytes"))
-        } else if reason.utf8.contains(where: { Validator.isControl($0) && $0 != 0x0A }) {
+        } else if Validator.hasControl(reason, allowingLineBreaks: true) {
             // Line breaks and tabs are prose; other controls (escape sequences,
             // carriage returns) only serve to confuse whoever reads it later.
             errors.append(
@@ -164,7 +164,7 @@ public struct Validator {
                 return fail("expected a string, got \(raw.typeName)")
             }
             if s.utf8.contains(0) { return fail("contains a NUL byte, which no argv can carry") }
-            if s.utf8.contains(where: Validator.isControl) {
+            if Validator.hasControl(s, allowingLineBreaks: false) {
                 return fail(
                     "contains a control character (line break, escape, ...); ward refuses them"
                         + " so a value cannot forge log lines or terminal output")
@@ -293,6 +293,19 @@ public struct Validator {
     /// escaped on terminals.
     public static func isControl(_ b: UInt8) -> Bool {
         (b < 0x20 && b != 0x09) || b == 0x7F
+    }
+
+    /// True when `text` holds a C0 control but tab (and line feed when
+    /// `allowingLineBreaks`), DEL, or a C1 control U+0080-U+009F: terminals act on
+    /// U+009B (CSI) as on ESC [.
+    static func hasControl(_ text: String, allowingLineBreaks: Bool) -> Bool {
+        text.unicodeScalars.contains { c in
+            let v = c.value
+            if v < 0x80 {
+                return isControl(UInt8(v)) && !(allowingLineBreaks && v == 0x0A)
+            }
+            return v <= 0x9F
+        }
     }
 
     /// Declared names that share the request's first segment or contain it, for a

@@ -159,19 +159,20 @@ import Testing
         #expect(out.stderr.contains("ENOTDIR"))
     }
 
-    /// A C1 control in a journaled field (CSI, U+009B) reaches the terminal as
-    /// a JSON escape, and the printed line still parses to the same text.
+    /// A C1 control in a journaled field (CSI, U+009B, in the reason of a run
+    /// refused for it) reaches the terminal as a JSON escape, and the printed
+    /// line still parses to the same text.
     @Test func eventsTailEscapesC1Controls() throws {
         let s = Scratch()
         let reason = "look \u{9B}2J here"
         let run = s.ward(["action", "run", "e2e.echo", "--arg", "message=m", "--reason", reason])
-        #expect(run.status == 0, "\(run.stderr)")
-        let tail = s.ward(["events", "tail", "--lines", "2"])
+        #expect(run.status == 4, "\(run.stderr)")
+        let tail = s.ward(["events", "tail", "--lines", "1"])
         #expect(tail.status == 0)
         #expect(!tail.stdout.contains("\u{9B}"))
-        let started = try #require(tail.lines.first { $0.contains("\"reason\"") })
-        #expect(started.contains("\\u009b"))
-        #expect(try JSONReader.parse(started)["reason"]?.stringValue == reason)
+        let refused = try #require(tail.lines.first { $0.contains("\"reason\"") })
+        #expect(refused.contains("\\u009b"))
+        #expect(try JSONReader.parse(refused)["reason"]?.stringValue == reason)
     }
 }
 
