@@ -202,4 +202,20 @@ import Testing
         let r = try makeRedactor(secrets: [("one", "shared-value-1"), ("two", "shared-value-1")])
         #expect(r.redact("x shared-value-1") == "x \(marker("arg.one"))")
     }
+
+    /// The spellings Python's `quote()` (keeps `/`) and JavaScript's
+    /// `encodeURI` (keeps `;,/?:@&=+$!*'()#`) give are redacted too.
+    @Test(arguments: [
+        "wJalrXUtnFEMI/K7MDENG%2BbPxRfiCYEXAMPLEKEY%3D",
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY=",
+    ])
+    func pathAndURIPercentSpellingsAreRedacted(_ spelled: String) throws {
+        let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY="
+        let r = try makeRedactor(secrets: [("key", secret)])
+        #expect(r.redact("url ?k=\(spelled) end") == "url ?k=[REDACTED:arg.key] end")
+        let quoted = "p\"a\\ss €é/x"
+        let js = "p%22a%5Css%20%E2%82%AC%C3%A9/x"
+        let q = try makeRedactor(secrets: [("q", quoted)])
+        #expect(q.redact("go \(js) now") == "go [REDACTED:arg.q] now")
+    }
 }

@@ -29,6 +29,12 @@ nonisolated enum SecretEncoding {
         add("percent-reserved-upper", percent(value, onlyReserved: true, upper: true))
         add("percent-reserved-lower", percent(value, onlyReserved: true, upper: false))
         add("percent-form", formEncoded(value))
+        // Python's `quote()` keeps `/` by default; JavaScript's `encodeURI` keeps
+        // every character a URL may hold.
+        add(
+            "percent-path", percent(value, keeping: { isUnreserved($0) || $0 == UInt8(ascii: "/") })
+        )
+        add("percent-uri", percent(value, keeping: { isUnreserved($0) || isURIKept($0) }))
         for slash in [false, true] {
             let suffix = slash ? "-slash" : ""
             add("json" + suffix, json(value, ascii: false, upper: false, slash: slash))
@@ -73,6 +79,27 @@ nonisolated enum SecretEncoding {
                 out.append(hexDigit(b & 0x0F, upper: upper))
             } else {
                 out.append(b)
+            }
+        }
+        return out
+    }
+
+    /// Bytes JavaScript's `encodeURI` leaves alone besides the unreserved ones.
+    static func isURIKept(_ b: UInt8) -> Bool {
+        Array(";,/?:@&=+$!*'()#".utf8).contains(b)
+    }
+
+    /// `value` with every byte `keeping` rejects percent-encoded, upper-case hex
+    /// (what Python and JavaScript write).
+    static func percent(_ value: [UInt8], keeping: (UInt8) -> Bool) -> [UInt8] {
+        var out: [UInt8] = []
+        for b in value {
+            if keeping(b) {
+                out.append(b)
+            } else {
+                out.append(UInt8(ascii: "%"))
+                out.append(hexDigit(b >> 4, upper: true))
+                out.append(hexDigit(b & 0x0F, upper: true))
             }
         }
         return out
