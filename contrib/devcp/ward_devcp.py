@@ -785,8 +785,12 @@ async def stdin_lines() -> AsyncIterator[str]:
                 return
             yield line.decode("utf-8", errors="replace")
     finally:
-        # asyncio made the descriptor non-blocking, and a terminal shares it with the shell.
-        os.set_blocking(sys.stdin.fileno(), True)
+        # asyncio made the descriptor non-blocking, and a terminal shares it with the
+        # shell. A pipe at its end may already be closed: then there is nothing to reset.
+        try:
+            os.set_blocking(sys.stdin.fileno(), True)
+        except (OSError, ValueError):
+            pass
         transport.close()
 
 

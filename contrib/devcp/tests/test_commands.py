@@ -147,3 +147,12 @@ async def test_bad_script_line_is_reported_with_its_line_number(state_dir, tmp_p
     assert process.returncode == 2
     assert stdout == b""
     assert f"{script}:2: run needs --reason TEXT" in stderr.decode()
+
+
+async def test_end_of_piped_stdin_keeps_serving(state_dir):
+    async with DevCP.running(state_dir) as devcp:
+        devcp.process.stdin.close()
+        await asyncio.sleep(1.0)
+        assert devcp.process.returncode is None
+        async with runner(devcp) as connection:
+            await connection.ping()
