@@ -75,6 +75,15 @@ def status_kb(pid, key):
     return 0
 
 
+def rollup_kb(pid):
+    """Totals of /proc/PID/smaps_rollup in KiB: Rss, Pss, Private_Dirty, ..."""
+    out = {}
+    for row in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        key, value = row.split(":", 1)
+        out[key] = int(value.split()[0])
+    return out
+
+
 def children_of(pid):
     out = []
     for d in Path("/proc").iterdir():
@@ -447,6 +456,7 @@ class Bench:
             time.sleep(2.5)
             rss, hwm = status_kb(ward.pid, "VmRSS"), status_kb(ward.pid, "VmHWM")
             parts = self.smaps_breakdown(ward.pid)
+            parts["rollup"] = rollup_kb(ward.pid)
             proc.wait(10)
         finally:
             self.stop_ward(ward)
@@ -458,7 +468,8 @@ class Bench:
             rss, hwm, parts = self.idle_rss("idle", packs=[str(REPO / "packs")])
             nopacks, _, _ = self.idle_rss("idle-nopacks", packs=[])
             rows.append({"idle": rss, "idle_hwm": hwm, "idle_no_packs": nopacks,
-                         "parts": parts})
+                         "pss": parts["rollup"]["Pss"],
+                         "private_dirty": parts["rollup"]["Private_Dirty"], "parts": parts})
         # The CA store: ward without ca_file trusts the system store. The sink's
         # certificate is not in it, so ward never connects; its RSS after the
         # attempt still shows what loading the store costs.
@@ -504,12 +515,17 @@ class Bench:
             finally:
                 self.stop_ward(ward)
         sshd = [self.sshd_session_rss() for _ in range(3)]
+        sshd_rollup = [rollup_kb(self.sshd.pid) for _ in range(3)]
         self.results["memory_kib"] = {
             "ward_idle": summary(r["idle"] for r in rows),
             "ward_idle_hwm": summary(r["idle_hwm"] for r in rows),
             "ward_idle_no_packs": summary(r["idle_no_packs"] for r in rows),
             "ward_idle_system_ca_store_no_packs": summary(system_store),
             "ward_idle_breakdown": rows[-1]["parts"],
+            "ward_idle_pss": summary(r["pss"] for r in rows),
+            "ward_idle_private_dirty": summary(r["private_dirty"] for r in rows),
+            "sshd_listener_pss": summary(r["Pss"] for r in sshd_rollup),
+            "sshd_listener_private_dirty": summary(r["Private_Dirty"] for r in sshd_rollup),
             "ward_slow_consumer_peak": summary(r["hwm"] for r in slow),
             "ward_slow_consumer_first_tenth": summary(r["first_tenth_max"] for r in slow),
             "ward_slow_consumer_last_tenth": summary(r["last_tenth_max"] for r in slow),

@@ -83,6 +83,12 @@ def table(r):
             yes(m["ward_slow_consumer_last_tenth"]["median"]
                 <= m["ward_slow_consumer_first_tenth"]["median"] * 1.05 + 256))
         row("peak RSS MiB: 16 concurrent streams of 64 MiB", f(m["ward_16_streams_peak"], 1, mb))
+        if "ward_idle_pss" in m:
+            row("PSS MiB: ward connect idle / idle sshd (listener)",
+                f"{f(m['ward_idle_pss'], 1, mb)} / {f(m['sshd_listener_pss'], 1, mb)}")
+            row("private dirty MiB: ward connect idle / idle sshd (listener)",
+                f"{f(m['ward_idle_private_dirty'], 1, mb)} / "
+                f"{f(m['sshd_listener_private_dirty'], 1, mb)}")
         row("RSS MiB: idle sshd (listener)", f(m["sshd_listener"], 1, mb))
         row(f"RSS MiB: one sshd session ({m['sshd_session_processes']} processes)",
             f(m["sshd_session"], 1, mb))
