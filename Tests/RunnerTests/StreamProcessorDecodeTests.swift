@@ -8,12 +8,12 @@ import Testing
     @Test(arguments: Array(0..<17))
     func aHighBitAnywhereIsNotASCII(position: Int) {
         var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: 17)
-        #expect([UInt8]().withUnsafeBytes(StreamProcessor.isASCII))
-        #expect(bytes.withUnsafeBytes(StreamProcessor.isASCII))
+        #expect([UInt8]().withUnsafeBytes(ByteSearch.isASCII))
+        #expect(bytes.withUnsafeBytes(ByteSearch.isASCII))
         bytes[position] = 0x80
-        #expect(!bytes.withUnsafeBytes(StreamProcessor.isASCII))
-        #expect(!bytes[...position].withUnsafeBytes(StreamProcessor.isASCII))
-        #expect(bytes[..<position].withUnsafeBytes(StreamProcessor.isASCII))
+        #expect(!bytes.withUnsafeBytes(ByteSearch.isASCII))
+        #expect(!bytes[...position].withUnsafeBytes(ByteSearch.isASCII))
+        #expect(bytes[..<position].withUnsafeBytes(ByteSearch.isASCII))
     }
 
     /// Lines whose first non-ASCII byte sits before, on and after a word edge.

@@ -125,19 +125,6 @@ static inline uint64_t cpcre2_prefilter(const unsigned char *s, size_t n,
     return found;
 }
 
-/* True when `s[0..<n]` holds a byte of 0x80 or more. */
-static inline int cpcre2_has_high_byte(const unsigned char *s, size_t n) {
-    uint64_t high = 0;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        high |= w;
-    }
-    for (; i < n; i++) high |= s[i];
-    return (high & 0x8080808080808080ull) != 0;
-}
-
 /* Copies `s[0..<n]` to `out`, each byte of an ill-formed UTF-8 sequence replaced by
  * '?', and returns how many were replaced. Offsets are kept, so regex matches on the
  * copy are matches on the original: PCRE2 (PCRE2_MATCH_INVALID_UTF) matches nothing

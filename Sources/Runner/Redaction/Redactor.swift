@@ -263,9 +263,7 @@ nonisolated public final class Redactor {
     /// The regex pass over a copy of `window` whose invalid UTF-8 bytes read as
     /// `?`, when it has any.
     private func scanSanitized(_ window: UnsafeRawBufferPointer, admitted: UInt64) -> Int? {
-        guard let base = window.baseAddress,
-            cpcre2_has_high_byte(base.assumingMemoryBound(to: UInt8.self), window.count) != 0
-        else { return nil }
+        guard let base = window.baseAddress, !ByteSearch.isASCII(window) else { return nil }
         if sanitized.count < window.count {
             sanitized = [UInt8](repeating: 0, count: window.count)
         }

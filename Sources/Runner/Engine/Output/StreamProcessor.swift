@@ -291,24 +291,9 @@ nonisolated public final class StreamProcessor {
     /// the larger part of a line's cost here.
     private static func decode(_ bytes: UnsafeRawBufferPointer) -> (text: String, invalid: Bool) {
         let units = bytes.assumingMemoryBound(to: UInt8.self)
-        if isASCII(bytes) { return (String(decoding: units, as: UTF8.self), false) }
+        if ByteSearch.isASCII(bytes) { return (String(decoding: units, as: UTF8.self), false) }
         if let text = String(validating: units, as: UTF8.self) { return (text, false) }
         return (String(decoding: units, as: UTF8.self), true)
-    }
-
-    /// Whether every byte is below 0x80, tested eight bytes at a time.
-    static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        var any: UInt64 = 0
-        var i = 0
-        while i + 8 <= bytes.count {
-            any |= bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            i += 8
-        }
-        while i < bytes.count {
-            any |= UInt64(bytes[i])
-            i += 1
-        }
-        return any & 0x8080_8080_8080_8080 == 0
     }
 
     /// Index of the first LF or CR in `chunk[i..<end]`.
