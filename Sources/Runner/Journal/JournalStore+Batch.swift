@@ -72,20 +72,16 @@ nonisolated extension JournalStore {
     ) throws(JournalError) {
         var unsynced = Unsynced(before: active)
         for (index, body) in bodies {
-            let seq = active.head.seq + 1
-            var line = JournalFormat.line(
-                seq: seq, time: Clock.nowRFC3339(), prev: active.head.hash, body: body)
-            let head = JournalHead(seq: seq, hash: JournalFormat.hash(ofLine: line))
-            line.append(0x0A)
-            if line.count > JournalFormat.maxLineBytes {
-                results[index] = .failure(
-                    .lineTooLarge(
-                        path: files.path, bytes: line.count, limit: JournalFormat.maxLineBytes))
+            let line: [UInt8]
+            let head: JournalHead
+            do {
+                (line, head) = try nextLine(body: body, after: active.head)
+            } catch {
+                results[index] = .failure(error)
                 continue
             }
-            if active.status.size > 0
-                && active.status.size + Int64(line.count) > Int64(rotateBytes)
-            {
+            let seq = head.seq
+            if needsRotation(active, toAdd: line.count) {
                 // The lines so far belong to the file being rotated away:
                 // they must be durable before it is renamed.
                 try settle(&unsynced, active: &active, results: &results)

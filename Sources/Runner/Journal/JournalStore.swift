@@ -166,20 +166,35 @@ nonisolated public final class JournalStore {
         return try head(ofLine: last, in: newest.path)
     }
 
-    /// Writes one line for `body` after the current head, rotating first when
-    /// the active file would grow past `rotateBytes`.
-    func write(body: [UInt8], to active: inout Active) throws(JournalError) -> JournalHead {
-        let seq = active.head.seq + 1
+    /// The chain's next line for `body` after `head` (newline included) and the
+    /// head it makes; fails when the line is over `JournalFormat.maxLineBytes`.
+    func nextLine(body: [UInt8], after head: JournalHead) throws(JournalError)
+        -> (line: [UInt8], head: JournalHead)
+    {
+        let seq = head.seq + 1
         var line = JournalFormat.line(
-            seq: seq, time: Clock.nowRFC3339(), prev: active.head.hash, body: body)
-        let head = JournalHead(seq: seq, hash: JournalFormat.hash(ofLine: line))
+            seq: seq, time: Clock.nowRFC3339(), prev: head.hash, body: body)
+        let next = JournalHead(seq: seq, hash: JournalFormat.hash(ofLine: line))
         line.append(0x0A)
         if line.count > JournalFormat.maxLineBytes {
             throw .lineTooLarge(
                 path: files.path, bytes: line.count, limit: JournalFormat.maxLineBytes)
         }
+        return (line, next)
+    }
 
-        if active.status.size > 0 && active.status.size + Int64(line.count) > Int64(rotateBytes) {
+    /// True when `bytes` more would take a non-empty active file past
+    /// `rotateBytes`.
+    func needsRotation(_ active: Active, toAdd bytes: Int) -> Bool {
+        active.status.size > 0 && active.status.size + Int64(bytes) > Int64(rotateBytes)
+    }
+
+    /// Writes one line for `body` after the current head, rotating first when
+    /// the active file would grow past `rotateBytes`.
+    func write(body: [UInt8], to active: inout Active) throws(JournalError) -> JournalHead {
+        let (line, head) = try nextLine(body: body, after: active.head)
+        let seq = head.seq
+        if needsRotation(active, toAdd: line.count) {
             try rotate(&active)
         }
 
