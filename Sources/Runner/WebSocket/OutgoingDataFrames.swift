@@ -114,19 +114,19 @@ struct OutgoingDataFrames {
     /// one buffer per connection, and freeing it made a stream that filled
     /// the queue fault fresh pages in again and again.
     private mutating func compact() {
-        if offset == bytes.count {
-            bytes.removeAll(keepingCapacity: true)
-            offset = 0
-        } else if offset >= Self.compactionThreshold && offset * 2 >= bytes.count {
-            bytes.removeFirst(offset)
-            offset = 0
-        }
-        if next == frames.count {
-            frames.removeAll(keepingCapacity: true)
-            next = 0
-        } else if next >= Self.frameCompactionThreshold && next * 2 >= frames.count {
-            frames.removeFirst(next)
-            next = 0
+        Self.dropFront(&bytes, consumed: &offset, threshold: Self.compactionThreshold)
+        Self.dropFront(&frames, consumed: &next, threshold: Self.frameCompactionThreshold)
+    }
+
+    /// Removes `array`'s first `consumed` elements by the rule above, and
+    /// resets `consumed` when it does.
+    private static func dropFront<T>(_ array: inout [T], consumed: inout Int, threshold: Int) {
+        if consumed == array.count {
+            array.removeAll(keepingCapacity: true)
+            consumed = 0
+        } else if consumed >= threshold && consumed * 2 >= array.count {
+            array.removeFirst(consumed)
+            consumed = 0
         }
     }
 }
