@@ -67,21 +67,9 @@ nonisolated enum SecretEncoding {
     /// encoders that only escape what would break the URL) reserved bytes, space,
     /// controls and non-ASCII only.
     static func percent(_ value: [UInt8], onlyReserved: Bool, upper: Bool) -> [UInt8] {
-        var out: [UInt8] = []
-        for b in value {
-            let encode =
-                onlyReserved
-                ? isReserved(b) || b <= 0x20 || b >= 0x7F
-                : !isUnreserved(b)
-            if encode {
-                out.append(UInt8(ascii: "%"))
-                out.append(hexDigit(b >> 4, upper: upper))
-                out.append(hexDigit(b & 0x0F, upper: upper))
-            } else {
-                out.append(b)
-            }
+        percent(value, upper: upper) { b in
+            onlyReserved ? !(isReserved(b) || b <= 0x20 || b >= 0x7F) : isUnreserved(b)
         }
-        return out
     }
 
     /// Bytes JavaScript's `encodeURI` leaves alone besides the unreserved ones.
@@ -89,17 +77,19 @@ nonisolated enum SecretEncoding {
         Array(";,/?:@&=+$!*'()#".utf8).contains(b)
     }
 
-    /// `value` with every byte `keeping` rejects percent-encoded, upper-case hex
-    /// (what Python and JavaScript write).
-    static func percent(_ value: [UInt8], keeping: (UInt8) -> Bool) -> [UInt8] {
+    /// `value` with every byte `keeping` rejects percent-encoded (upper-case hex
+    /// unless `upper` is false: Python and JavaScript write upper case).
+    static func percent(_ value: [UInt8], upper: Bool = true, keeping: (UInt8) -> Bool)
+        -> [UInt8]
+    {
         var out: [UInt8] = []
         for b in value {
             if keeping(b) {
                 out.append(b)
             } else {
                 out.append(UInt8(ascii: "%"))
-                out.append(hexDigit(b >> 4, upper: true))
-                out.append(hexDigit(b & 0x0F, upper: true))
+                out.append(hexDigit(b >> 4, upper: upper))
+                out.append(hexDigit(b & 0x0F, upper: upper))
             }
         }
         return out
