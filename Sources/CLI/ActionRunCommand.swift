@@ -268,8 +268,8 @@ final class TerminalSink: RunSink {
         return hits & 0x8080_8080_8080_8080 == 0
     }
 
-    /// Lowercase hex digits for `\xNN`.
-    private static let hexDigits = Array("0123456789abcdef".utf8)
+    /// Lowercase hex digits for `\xNN` (and the journal's `\u00XX` on a terminal).
+    static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// The one-line summary printed to stderr when a run ends.
     static func summary(_ r: RunResult) -> String {

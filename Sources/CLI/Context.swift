@@ -75,18 +75,26 @@ enum Terminal {
         write(fd, bytes: Array(text.utf8))
     }
 
-    /// Writes all of `bytes` to `fd`, retrying short writes.
+    /// Writes all of `bytes` to `fd`, retrying short writes; a failure is
+    /// dropped (a terminal that went away has no one to tell).
     static func write(_ fd: Int32, bytes: [UInt8]) {
+        _ = writeAll(fd, bytes)
+    }
+
+    /// Writes all of `bytes` to `fd`, retrying short and interrupted writes;
+    /// returns the errno of a failed write, nil when everything was written.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32? {
         bytes.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
                 let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
                 if n <= 0 {
                     if n < 0 && errno == EINTR { continue }
-                    return
+                    return n < 0 ? errno : EIO
                 }
                 offset += n
             }
+            return nil
         }
     }
 }

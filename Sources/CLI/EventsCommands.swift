@@ -150,7 +150,7 @@ enum TerminalSafeJSON {
             if b == 0x7F {
                 out += Array("\\u007f".utf8)
             } else if b == 0xC2, i + 1 < line.count, (0x80...0x9F).contains(line[i + 1]) {
-                let hex = Array("0123456789abcdef".utf8)
+                let hex = TerminalSink.hexDigits
                 out +=
                     Array("\\u00".utf8) + [
                         hex[Int(line[i + 1] >> 4)], hex[Int(line[i + 1] & 0x0F)],

@@ -112,17 +112,10 @@ struct OutputBuffer {
 
     /// Writes everything held, retrying short writes.
     mutating func flush() throws(CommandFailure) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(1, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                // The reader left (`| head`, a closed pager): nothing to say.
-                if errno == EPIPE { throw CommandFailure(.failed, "") }
-                throw CommandFailure(
-                    .failed, "ward redact: cannot write stdout: \(errnoName(errno))")
-            }
-            offset += n
+        if let code = Terminal.writeAll(1, bytes) {
+            // The reader left (`| head`, a closed pager): nothing to say.
+            if code == EPIPE { throw CommandFailure(.failed, "") }
+            throw CommandFailure(.failed, "ward redact: cannot write stdout: \(errnoName(code))")
         }
         bytes.removeAll(keepingCapacity: true)
     }
