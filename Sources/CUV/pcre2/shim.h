@@ -20,12 +20,15 @@ static inline size_t cpcre2_unset(void) { return PCRE2_UNSET; }
 #include <stdint.h>
 #include <string.h>
 
-/* One literal a rule cannot match without (at least 3 bytes). */
+/* One literal a rule cannot match without (at least 3 bytes), and what its rule
+ * needs around it: a trigger only counts where those hold too. */
 typedef struct {
     const unsigned char *bytes; /* lower-cased when caseless */
     uint32_t length;
     uint32_t caseless;          /* ASCII letters match either case */
     uint32_t key;               /* cpcre2_key of its first three bytes */
+    uint32_t word_start;        /* the byte before (if any) is no ASCII letter or digit */
+    const uint64_t *follow;     /* NULL, or 256 bits: the byte after must be one of them */
     uint64_t rules;             /* the rules it admits */
 } cpcre2_trigger;
 
@@ -58,17 +61,26 @@ static inline uint32_t cpcre2_key(unsigned a, unsigned b, unsigned c) {
     return a | (b << 8) | (c << 16);
 }
 
-static inline int cpcre2_trigger_at(const unsigned char *s, size_t room,
+static inline int cpcre2_is_alnum(unsigned char b) {
+    return (unsigned char)((b | 0x20) - 'a') < 26u || (unsigned char)(b - '0') < 10u;
+}
+
+/* Whether trigger `t` occurs at `s[p]` of `s[0..<n]`, with its surroundings. */
+static inline int cpcre2_trigger_at(const unsigned char *s, size_t n, size_t p,
                                     const cpcre2_trigger *t) {
-    if (t->length > room) return 0;
-    if (!t->caseless) return memcmp(s, t->bytes, t->length) == 0;
+    if (t->length > n - p) return 0;
+    if (t->word_start && p > 0 && cpcre2_is_alnum(s[p - 1])) return 0;
+    if (t->follow) {
+        size_t q = p + t->length;
+        if (q >= n || !((t->follow[s[q] >> 6] >> (s[q] & 63)) & 1)) return 0;
+    }
+    if (!t->caseless) return memcmp(s + p, t->bytes, t->length) == 0;
     for (uint32_t j = 0; j < t->length; j++) {
-        if (cpcre2_lower(s[j]) != t->bytes[j]) return 0;
+        if (cpcre2_lower(s[p + j]) != t->bytes[j]) return 0;
     }
     return 1;
 }
 
-/* Adds the rules of every trigger that starts at `p`. */
 static inline void cpcre2_check_at(const unsigned char *s, size_t n, size_t p,
                                    const uint64_t *trigrams,
                                    const cpcre2_trigger *triggers, size_t count,
@@ -79,7 +91,7 @@ static inline void cpcre2_check_at(const unsigned char *s, size_t n, size_t p,
     for (size_t k = 0; k < count; k++) {
         const cpcre2_trigger *t = &triggers[k];
         if (t->key != key || (*found & t->rules) == t->rules) continue;
-        if (cpcre2_trigger_at(s + p, n - p, t)) *found |= t->rules;
+        if (cpcre2_trigger_at(s, n, p, t)) *found |= t->rules;
     }
 }
 
@@ -123,6 +135,137 @@ static inline uint64_t cpcre2_prefilter(const unsigned char *s, size_t n,
         cpcre2_check_pair(s, n, i, pairs, trigrams, triggers, count, &found);
     }
     return found;
+}
+
+/* The vector scan (x86-64 with SSSE3): every trigger sits in one of 8 buckets, and
+ * for each of a trigger's first three bytes two 16-entry tables, indexed by the low
+ * and the high nibble of a line byte, hold the bits of the buckets that have that
+ * nibble there (both cases of a caseless letter). Sixteen positions at a time, the
+ * six table lookups ANDed together leave, at each position, the buckets whose
+ * triggers could start there; only those triggers are compared. */
+typedef struct {
+    uint32_t key;               /* the first three bytes its triggers share */
+    uint32_t first, end;        /* its triggers: triggers[first ..< end] */
+} cpcre2_group;
+
+typedef struct {
+    uint8_t lo[3][16];
+    uint8_t hi[3][16];
+    uint32_t start[9];          /* bucket b: groups[start[b] ..< start[b + 1]] */
+    const cpcre2_group *groups; /* triggers by bucket, then by first three bytes */
+} cpcre2_buckets;
+
+/* Compares the triggers of the buckets in `mask` at `s[p]`. */
+static inline void cpcre2_check_buckets(const unsigned char *s, size_t n, size_t p,
+                                        unsigned mask, const cpcre2_buckets *b,
+                                        const cpcre2_trigger *triggers, uint64_t *found) {
+    if (p + 3 > n) return;
+    uint32_t key = cpcre2_key(cpcre2_lower(s[p]), cpcre2_lower(s[p + 1]),
+                              cpcre2_lower(s[p + 2]));
+    while (mask) {
+        unsigned k = (unsigned)__builtin_ctz(mask);
+        mask &= mask - 1;
+        for (uint32_t g = b->start[k]; g < b->start[k + 1]; g++) {
+            if (b->groups[g].key != key) continue;
+            for (uint32_t j = b->groups[g].first; j < b->groups[g].end; j++) {
+                const cpcre2_trigger *t = &triggers[j];
+                if ((*found & t->rules) != t->rules && cpcre2_trigger_at(s, n, p, t))
+                    *found |= t->rules;
+            }
+            break; /* a bucket's groups have distinct keys */
+        }
+    }
+}
+
+#if defined(__x86_64__)
+#include <tmmintrin.h>
+
+__attribute__((target("ssse3"), always_inline))
+static inline __m128i cpcre2_nibbles(__m128i x, __m128i lo, __m128i hi) {
+    const __m128i low = _mm_set1_epi8(0x0F);
+    return _mm_and_si128(_mm_shuffle_epi8(lo, _mm_and_si128(x, low)),
+                         _mm_shuffle_epi8(hi, _mm_and_si128(_mm_srli_epi16(x, 4), low)));
+}
+
+/* Candidate positions of `s[i ..< i + 16]` (`s` readable up to `i + 18`). */
+__attribute__((target("ssse3"), always_inline))
+static inline void cpcre2_scan_block(const unsigned char *block, const unsigned char *s,
+                                     size_t n, size_t i, const __m128i *tables,
+                                     const cpcre2_buckets *b,
+                                     const cpcre2_trigger *triggers, uint64_t *found) {
+    __m128i m = _mm_and_si128(
+        _mm_and_si128(
+            cpcre2_nibbles(_mm_loadu_si128((const __m128i *)block), tables[0], tables[3]),
+            cpcre2_nibbles(_mm_loadu_si128((const __m128i *)(block + 1)), tables[1],
+                           tables[4])),
+        cpcre2_nibbles(_mm_loadu_si128((const __m128i *)(block + 2)), tables[2], tables[5]));
+    unsigned hits = (unsigned)~_mm_movemask_epi8(_mm_cmpeq_epi8(m, _mm_setzero_si128()))
+        & 0xFFFFu;
+    if (!hits) return;
+    uint8_t lanes[16];
+    _mm_storeu_si128((__m128i *)lanes, m);
+    while (hits) {
+        unsigned j = (unsigned)__builtin_ctz(hits);
+        hits &= hits - 1;
+        if (i + j < n) cpcre2_check_buckets(s, n, i + j, lanes[j], b, triggers, found);
+    }
+}
+
+__attribute__((target("ssse3")))
+static inline uint64_t cpcre2_prefilter_ssse3(const unsigned char *s, size_t n,
+                                              const cpcre2_buckets *b,
+                                              const cpcre2_trigger *triggers, uint64_t all) {
+    size_t i = 0;
+    __m128i high = _mm_setzero_si128();
+    for (; i + 16 <= n; i += 16) high = _mm_or_si128(high, _mm_loadu_si128((const __m128i *)(s + i)));
+    unsigned tail = 0;
+    for (; i < n; i++) tail |= s[i];
+    if (_mm_movemask_epi8(high) || (tail & 0x80)) return all;
+
+    __m128i tables[6];
+    for (int k = 0; k < 3; k++) {
+        tables[k] = _mm_loadu_si128((const __m128i *)b->lo[k]);
+        tables[k + 3] = _mm_loadu_si128((const __m128i *)b->hi[k]);
+    }
+    uint64_t found = 0;
+    for (i = 0; i + 18 <= n; i += 16) {
+        cpcre2_scan_block(s + i, s, n, i, tables, b, triggers, &found);
+        if (found == all) return found;
+    }
+    if (i < n) {
+        /* The last positions, from a zero-padded copy: at most 17 are left, and the
+         * last two cannot start a 3-byte trigger. A candidate the padding makes is
+         * still compared against the line itself. */
+        unsigned char pad[48] = {0};
+        memcpy(pad, s + i, n - i);
+        cpcre2_scan_block(pad, s, n, i, tables, b, triggers, &found);
+    }
+    return found;
+}
+#endif
+
+/* Whether the vector scan runs here (checked once). */
+static inline int cpcre2_vector_scan(void) {
+#if defined(__x86_64__)
+    static int known = -1;
+    if (known < 0) known = __builtin_cpu_supports("ssse3") ? 1 : 0;
+    return known;
+#else
+    return 0;
+#endif
+}
+
+/* The rules admitted by `s[0..<n]` by the vector scan where it runs, else by the
+ * pair filter: both give the same answer. */
+static inline uint64_t cpcre2_prefilter_any(const unsigned char *s, size_t n,
+                                            const uint64_t *pairs, const uint64_t *trigrams,
+                                            const cpcre2_buckets *b,
+                                            const cpcre2_trigger *triggers, size_t count,
+                                            uint64_t all) {
+#if defined(__x86_64__)
+    if (cpcre2_vector_scan()) return cpcre2_prefilter_ssse3(s, n, b, triggers, all);
+#endif
+    return cpcre2_prefilter(s, n, pairs, trigrams, triggers, count, all);
 }
 
 /* Copies `s[0..<n]` to `out`, each byte of an ill-formed UTF-8 sequence replaced by

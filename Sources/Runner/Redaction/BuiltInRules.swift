@@ -20,7 +20,30 @@ nonisolated enum BuiltInRules {
     /// generic key=value rule. Each rule's triggers are literals that every one
     /// of its matches contains (`caseless` where the rule is `(?i)`): a line
     /// without any of them skips the rule's regex (`LiteralPrefilter`). Whoever
-    /// edits a pattern edits its triggers; `BuiltInTriggerTests` checks them.
+    /// edits a pattern edits its triggers; `RedactionPrefilterTests` checks them.
+    /// What PCRE2's `\s` matches without PCRE2_UCP.
+    static let whitespace = " \t\n\u{0B}\u{0C}\r"
+
+    /// The `password-assignment` keywords, each counted only where the rule can
+    /// match it: at the start of a word, and followed by what may follow the
+    /// keyword (a quote, a space, `:` or `=`), or by a separator and the first
+    /// letter of a suffix (`_key`, `.access_key`, `-token`). So `max_tokens=9`,
+    /// `tokenizer=x` and `token_count=3` do not run the regex.
+    static let keywordTriggers: [RuleTrigger] = {
+        let keywords =
+            ["password", "passwd", "passphrase", "secret", "apikey", "api_key", "api-key"]
+            + ["privatekey", "private_key", "private-key", "token"]
+        let literals = keywords.map(RuleTrigger.caseless) + [.exact("pwd")]
+        return literals.flatMap { literal in
+            [literal.bounded(follow: "\"'" + BuiltInRules.whitespace + ":=")]
+                + ["_", ".", "-"].map { separator in
+                    var joined = literal
+                    joined.bytes += Array(separator.utf8)
+                    return joined.bounded(follow: "kat")
+                }
+        }
+    }()
+
     static let regexRules: [(id: String, source: String, triggers: [RuleTrigger])] = [
         (
             "aws-access-key-id",
@@ -31,7 +54,7 @@ nonisolated enum BuiltInRules {
             "aws-secret-key",
             #"(?i)(?<![a-z0-9])aws_?secret_?access_?key["']?\s*[:=]\s*["']?"#
                 + #"(?<value>[a-z0-9/+=]{40})(?![a-z0-9/+=])"#,
-            [.caseless("secret")]
+            [RuleTrigger.caseless("secret").bounded(wordStart: false, follow: "_a")]
         ),
         (
             "github-token",
@@ -47,7 +70,7 @@ nonisolated enum BuiltInRules {
         // Twenty characters at least: prose says "bearer of the key", tokens are long.
         (
             "bearer-token", #"(?i)(?<![a-z0-9])bearer\s++(?<value>[a-z0-9._~+/=-]{20,})"#,
-            [.caseless("bearer")]
+            [RuleTrigger.caseless("bearer").bounded(follow: BuiltInRules.whitespace)]
         ),
         (
             "authorization-header",
@@ -62,12 +85,7 @@ nonisolated enum BuiltInRules {
                 + #"|private[_-]?key|token)(?:[_.-](?:key|access[_-]?key|token))?"#
                 + #"(?![a-z0-9_.-])["']?\s*[:=]\s*["']?"#
                 + #"(?<value>(?<=")(?:[^"\\\r\n]++|\\.)+|(?<=')[^'\r\n]++|(?<!["'])[^\s"'&;]++)"#,
-            [
-                .caseless("passw"), .caseless("passp"), .exact("pwd"), .caseless("secret"),
-                .caseless("apikey"),
-                .caseless("api_key"), .caseless("api-key"), .caseless("private"),
-                .caseless("token"),
-            ]
+            BuiltInRules.keywordTriggers
         ),
     ]
 }

@@ -50,6 +50,8 @@ nonisolated struct RedactionScan {
     var limitRule: Int?
     /// Where a private-key block that the buffer does not close begins.
     var privateKeyOpenStart: Int?
+    /// True when the prefilter found the line all ASCII (false: not known).
+    var knownASCII = false
 
     /// Builds the merged spans and extents from raw matches (reordering them).
     init(merging matches: inout [RedactionMatch], limitRule: Int?, privateKeyOpenStart: Int?) {

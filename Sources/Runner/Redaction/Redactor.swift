@@ -162,11 +162,14 @@ nonisolated public final class Redactor {
         // are scanned a second time with each invalid byte read as `?`, offsets
         // unchanged, and both passes' matches count: never less than either.
         // A prefiltered ASCII line cannot be invalid: skip the check for it.
-        if limitRule == nil, !prefiltered || prefilter.map({ admitted == $0.allRules }) ?? true {
+        let knownASCII = prefiltered && prefilter.map { admitted != $0.allRules } ?? false
+        if limitRule == nil, !knownASCII {
             limitRule = scanSanitized(window, admitted: admitted)
         }
-        return RedactionScan(
+        var scan = RedactionScan(
             merging: &scratch, limitRule: limitRule, privateKeyOpenStart: openStart)
+        scan.knownASCII = knownASCII
+        return scan
     }
 
     /// Appends `window[range]` to `out` with every span replaced by its marker

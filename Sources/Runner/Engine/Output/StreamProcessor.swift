@@ -275,7 +275,14 @@ nonisolated public final class StreamProcessor {
             (count, hits) = redactor.render(window, scan, range, into: &bytes)
             decoded = bytes.withUnsafeBytes { StreamProcessor.decode($0) }
         } else {
-            decoded = StreamProcessor.decode(UnsafeRawBufferPointer(rebasing: window[range]))
+            let piece = UnsafeRawBufferPointer(rebasing: window[range])
+            decoded =
+                scan.knownASCII
+                ? (
+                    String(decoding: piece.assumingMemoryBound(to: UInt8.self), as: UTF8.self),
+                    false
+                )
+                : StreamProcessor.decode(piece)
         }
         out.append(
             OutputLine(
