@@ -86,10 +86,13 @@ struct RunOutbox {
     /// whole pipe read's worth). An empty buffer is sized for them at once.
     mutating func append(lines: [OutputLine]) {
         if lineData.isEmpty {
-            lineData.reserveCapacity(
-                lines.reduce(0) { $0 + $1.text.utf8.count + Self.lineOverheadEstimate })
+            var estimate = 0
+            for i in lines.indices {
+                estimate += lines[i].text.utf8.count + Self.lineOverheadEstimate
+            }
+            lineData.reserveCapacity(estimate)
         }
-        for line in lines { append(line: line) }
+        for i in lines.indices { append(line: lines[i]) }
     }
 
     /// Encodes and queues a line, dropping the oldest lines while over the

@@ -272,10 +272,24 @@ public final class Engine {
         deliver(state, state.processor(stream).feed(bytes))
     }
 
+    /// Hands the lines the cap lets through to the sink: the batch as it is
+    /// when the cap takes every line (nearly always), so no line is copied.
+    /// A loop rather than `filter`, whose closure would be called (and its
+    /// actor isolation checked) once per line.
     func deliver(_ state: ActiveRun, _ lines: [OutputLine]) {
         guard let info = state.info else { return }
-        let forwarded = lines.filter { state.cap.offer($0) == .forward }
-        if !forwarded.isEmpty { state.sink.runOutput(info, forwarded) }
+        var forwarded: [OutputLine]?
+        for i in lines.indices {
+            let decision = state.cap.offer(lines[i])
+            if forwarded == nil {
+                if decision == .forward { continue }
+                forwarded = Array(lines[..<i])
+            } else if decision == .forward {
+                forwarded?.append(lines[i])
+            }
+        }
+        let batch = forwarded ?? lines
+        if !batch.isEmpty { state.sink.runOutput(info, batch) }
     }
 
     func finish(_ state: ActiveRun, exit: ExitInfo?, spawnError: String?) {

@@ -133,13 +133,26 @@ public final class TCPConnection {
     public func write(
         _ bytes: UnsafeRawBufferPointer, completion: ((UVError?) -> Void)? = nil
     ) {
+        queue(PendingWrite(copying: bytes, completion: completion))
+    }
+
+    /// Queues the first `count` bytes of `buffer`, which the connection takes
+    /// over (no copy) and deallocates once written; see `write(_:completion:)`.
+    public func write(
+        taking buffer: UnsafeMutableRawBufferPointer, count: Int,
+        completion: ((UVError?) -> Void)? = nil
+    ) {
+        queue(PendingWrite(taking: buffer, count: count, completion: completion))
+    }
+
+    private func queue(_ pending: PendingWrite) {
         precondition(isConnected, "write() on a connection that is not connected")
-        let pending = PendingWrite(copying: bytes, completion: completion)
+        let completion = pending.completion
         let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
         request.pointee.data = Unmanaged.passRetained(pending).toOpaque()
         var buf = uv_buf_init(
-            pending.bytes.baseAddress?.assumingMemoryBound(to: CChar.self),
-            UInt32(pending.bytes.count))
+            pending.storage.baseAddress?.assumingMemoryBound(to: CChar.self),
+            UInt32(pending.count))
         let rc = uv_write(request, stream, &buf, 1, Trampolines.tcpWritten)
         if rc < 0 {
             Unmanaged<PendingWrite>.fromOpaque(request.pointee.data).release()
@@ -186,7 +199,9 @@ public final class TCPConnection {
 
     /// The current handle as a stream.
     var stream: UnsafeMutablePointer<uv_stream_t>? {
-        handle.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: uv_stream_t.self) }
+        // Not `handle.map`: a closure here is called on every write.
+        guard let handle else { return nil }
+        return UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_stream_t.self)
     }
 
     /// Starts (or restarts) reading when connected, not paused and not ended.
@@ -337,20 +352,34 @@ struct ConnectPlan {
 /// One queued write: a private copy of the bytes, alive until libuv's
 /// callback, and the caller's completion.
 final class PendingWrite {
-    /// The copy libuv writes from.
-    nonisolated(unsafe) let bytes: UnsafeMutableRawBufferPointer
+    /// The buffer libuv writes from (owned: deallocated with the write).
+    nonisolated(unsafe) let storage: UnsafeMutableRawBufferPointer
+    /// How many of its bytes are written.
+    let count: Int
     /// Called from the write callback.
     let completion: ((UVError?) -> Void)?
 
     /// Copies `source` for libuv to write from.
     init(copying source: UnsafeRawBufferPointer, completion: ((UVError?) -> Void)?) {
-        bytes = .allocate(byteCount: source.count, alignment: 1)
-        bytes.copyMemory(from: source)
+        storage = .allocate(byteCount: source.count, alignment: 1)
+        storage.copyMemory(from: source)
+        count = source.count
+        self.completion = completion
+    }
+
+    /// Takes over `buffer`, of which the first `count` bytes are written.
+    init(
+        taking buffer: UnsafeMutableRawBufferPointer, count: Int,
+        completion: ((UVError?) -> Void)?
+    ) {
+        precondition(count >= 0 && count <= buffer.count, "write count outside its buffer")
+        storage = buffer
+        self.count = count
         self.completion = completion
     }
 
     deinit {
-        bytes.deallocate()
+        storage.deallocate()
     }
 }
 

@@ -61,8 +61,8 @@ public final class PipeWriter {
             let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
             request.pointee.data = Unmanaged.passRetained(pending).toOpaque()
             var buf = uv_buf_init(
-                pending.bytes.baseAddress?.assumingMemoryBound(to: CChar.self),
-                UInt32(pending.bytes.count))
+                pending.storage.baseAddress?.assumingMemoryBound(to: CChar.self),
+                UInt32(pending.count))
             pendingWrites += 1
             // The same completion trampoline as TCP: it only frees the request
             // and runs the pending write's completion.

@@ -14,10 +14,10 @@ extension SecureStream {
     /// Queues `bytes` to send after everything queued before; `completion`
     /// runs once they are handed to the kernel, or with the error (`.closed`
     /// when the stream closed first). Only an open stream takes writes; a
-    /// write past `maximumQueuedBytes` fails with `.queueFull` at once.
-    public func write(
-        _ bytes: UnsafeRawBufferPointer, completion: ((SecureStreamError?) -> Void)? = nil
-    ) {
+    /// write past `maximumQueuedBytes` fails with `.queueFull` at once. Over
+    /// TLS the array itself is queued, not a copy: it is not changed while
+    /// held, so its storage stays at one address for a retried write.
+    public func write(_ bytes: [UInt8], completion: ((SecureStreamError?) -> Void)? = nil) {
         switch phase {
         case .open:
             break
@@ -39,13 +39,15 @@ extension SecureStream {
             completion?(nil)
             return
         }
-        output.enqueue(OutgoingWrite(copying: bytes, completion: completion))
+        output.enqueue(OutgoingWrite(bytes, completion: completion))
         pump()
     }
 
-    /// Queues `bytes`; see `write(_:completion:)`.
-    public func write(_ bytes: [UInt8], completion: ((SecureStreamError?) -> Void)? = nil) {
-        bytes.withUnsafeBytes { write($0, completion: completion) }
+    /// Queues a copy of `bytes`; see `write(_:completion:)`.
+    public func write(
+        _ bytes: UnsafeRawBufferPointer, completion: ((SecureStreamError?) -> Void)? = nil
+    ) {
+        write(Array(bytes), completion: completion)
     }
 
     /// A plain-TCP write finished.
@@ -81,9 +83,12 @@ extension SecureStream {
         while phase == .open || phase == .closing {
             if let head = output.head {
                 let result: TLSSession.WriteResult
-                do {
-                    result = try session.write(UnsafeRawBufferPointer(head.bytes))
-                } catch {
+                let attempt = head.bytes.withUnsafeBytes { plaintext in
+                    Result { () throws(TLSError) in try session.write(plaintext) }
+                }
+                switch attempt {
+                case .success(let written): result = written
+                case .failure(let error):
                     fail(.tls(host: host, port: port, error))
                     return
                 }
@@ -141,11 +146,18 @@ extension SecureStream {
         guard let session, let tcp, tcp.isConnected else { return 0 }
         var moved = 0
         while session.pendingOutput > 0 && tcp.queuedBytes < SecureStream.socketHighWater {
-            let n = session.readOutput(into: output.chunk.bytes)
-            if n == 0 { break }
+            // Read into a buffer of its own that the socket write takes over:
+            // no copy between OpenSSL's buffer and the kernel's.
+            let buffer = UnsafeMutableRawBufferPointer.allocate(
+                byteCount: min(session.pendingOutput, TLSSession.bufferSize), alignment: 16)
+            let n = session.readOutput(into: buffer)
+            if n == 0 {
+                buffer.deallocate()
+                break
+            }
             output.handed += n
             let end = output.handed
-            tcp.write(UnsafeRawBufferPointer(rebasing: output.chunk.bytes[0..<n])) { [self] error in
+            tcp.write(taking: buffer, count: n) { [self] error in
                 ciphertextSent(through: end, error)
             }
             moved += n
@@ -178,23 +190,19 @@ extension SecureStream {
     }
 }
 
-/// One queued plaintext write: a private copy at a fixed address, so a
-/// blocked TLS write is retried with exactly the same bytes.
+/// One queued plaintext write. The array is held unchanged until its
+/// ciphertext is out, so its storage stays at one address and a blocked TLS
+/// write is retried with exactly the same bytes.
 final class OutgoingWrite {
-    /// The copy.
-    nonisolated(unsafe) let bytes: UnsafeMutableRawBufferPointer
+    /// The plaintext.
+    let bytes: [UInt8]
     /// Called once the ciphertext for these bytes left.
     let completion: ((SecureStreamError?) -> Void)?
 
-    /// Copies `source` to a fixed address.
-    init(copying source: UnsafeRawBufferPointer, completion: ((SecureStreamError?) -> Void)?) {
-        bytes = .allocate(byteCount: source.count, alignment: 1)
-        bytes.copyMemory(from: source)
+    /// Holds `bytes` until written.
+    init(_ bytes: [UInt8], completion: ((SecureStreamError?) -> Void)?) {
+        self.bytes = bytes
         self.completion = completion
-    }
-
-    deinit {
-        bytes.deallocate()
     }
 }
 
@@ -216,9 +224,6 @@ struct OutputQueue {
     var shutdownRequested = false
     /// Guards `pump` against running inside itself.
     var isPumping = false
-    /// Where ciphertext is read into on its way to the socket; one read
-    /// empties the session's outgoing buffer.
-    let chunk = SharedBuffer(count: TLSSession.bufferSize)
 
     /// The oldest write not yet encrypted.
     var head: OutgoingWrite? { first < writes.count ? writes[first] : nil }
@@ -265,20 +270,5 @@ struct OutputQueue {
         firstAwaiting = 0
         plaintextBytes = 0
         return done
-    }
-}
-
-/// A fixed byte buffer freed with its last reference.
-final class SharedBuffer {
-    /// The bytes.
-    nonisolated(unsafe) let bytes: UnsafeMutableRawBufferPointer
-
-    /// An uninitialised buffer of `count` bytes.
-    init(count: Int) {
-        bytes = .allocate(byteCount: count, alignment: 16)
-    }
-
-    deinit {
-        bytes.deallocate()
     }
 }
