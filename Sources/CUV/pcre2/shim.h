@@ -178,7 +178,7 @@ static inline void cpcre2_check_buckets(const unsigned char *s, size_t n, size_t
 }
 
 #if defined(__x86_64__)
-#include <tmmintrin.h>
+#include <immintrin.h>
 
 __attribute__((target("ssse3"), always_inline))
 static inline __m128i cpcre2_nibbles(__m128i x, __m128i lo, __m128i hi) {
@@ -242,29 +242,106 @@ static inline uint64_t cpcre2_prefilter_ssse3(const unsigned char *s, size_t n,
     }
     return found;
 }
+
+/* The same scan, 32 positions at a time (AVX2: each 128-bit half looks up the
+ * same tables). */
+__attribute__((target("avx2"), always_inline))
+static inline __m256i cpcre2_nibbles_avx2(__m256i x, __m256i lo, __m256i hi) {
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    return _mm256_and_si256(
+        _mm256_shuffle_epi8(lo, _mm256_and_si256(x, low)),
+        _mm256_shuffle_epi8(hi, _mm256_and_si256(_mm256_srli_epi16(x, 4), low)));
+}
+
+/* Candidate positions of `s[i ..< i + 32]` (`block` readable up to `i + 34`). */
+__attribute__((target("avx2"), always_inline))
+static inline void cpcre2_scan_block_avx2(const unsigned char *block, const unsigned char *s,
+                                          size_t n, size_t i, const __m256i *tables,
+                                          const cpcre2_buckets *b,
+                                          const cpcre2_trigger *triggers, uint64_t *found) {
+    __m256i m = _mm256_and_si256(
+        _mm256_and_si256(
+            cpcre2_nibbles_avx2(_mm256_loadu_si256((const __m256i *)block), tables[0],
+                                tables[3]),
+            cpcre2_nibbles_avx2(_mm256_loadu_si256((const __m256i *)(block + 1)), tables[1],
+                                tables[4])),
+        cpcre2_nibbles_avx2(_mm256_loadu_si256((const __m256i *)(block + 2)), tables[2],
+                            tables[5]));
+    unsigned hits =
+        ~(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(m, _mm256_setzero_si256()));
+    if (!hits) return;
+    uint8_t lanes[32];
+    _mm256_storeu_si256((__m256i *)lanes, m);
+    while (hits) {
+        unsigned j = (unsigned)__builtin_ctz(hits);
+        hits &= hits - 1;
+        if (i + j < n) cpcre2_check_buckets(s, n, i + j, lanes[j], b, triggers, found);
+    }
+}
+
+__attribute__((target("avx2")))
+static inline uint64_t cpcre2_prefilter_avx2(const unsigned char *s, size_t n,
+                                             const cpcre2_buckets *b,
+                                             const cpcre2_trigger *triggers, uint64_t all) {
+    size_t i = 0;
+    __m256i high = _mm256_setzero_si256();
+    for (; i + 32 <= n; i += 32)
+        high = _mm256_or_si256(high, _mm256_loadu_si256((const __m256i *)(s + i)));
+    unsigned tail = 0;
+    for (; i < n; i++) tail |= s[i];
+    if (_mm256_movemask_epi8(high) || (tail & 0x80)) return all;
+
+    __m256i tables[6];
+    for (int k = 0; k < 3; k++) {
+        tables[k] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)b->lo[k]));
+        tables[k + 3] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)b->hi[k]));
+    }
+    uint64_t found = 0;
+    for (i = 0; i + 34 <= n; i += 32) {
+        cpcre2_scan_block_avx2(s + i, s, n, i, tables, b, triggers, &found);
+        if (found == all) return found;
+    }
+    if (i < n) {
+        /* At most 33 positions are left, the last two of no interest (see the
+         * SSSE3 scan). */
+        unsigned char pad[64] = {0};
+        memcpy(pad, s + i, n - i);
+        cpcre2_scan_block_avx2(pad, s, n, i, tables, b, triggers, &found);
+    }
+    return found;
+}
 #endif
 
-/* Whether the vector scan runs here (checked once). */
-static inline int cpcre2_vector_scan(void) {
+/* The scans: the pair filter runs anywhere; the vector scans where the CPU has
+ * them. All give the same answer. */
+enum { CPCRE2_SCAN_PAIRS = 0, CPCRE2_SCAN_SSSE3 = 1, CPCRE2_SCAN_AVX2 = 2 };
+
+/* The fastest scan this CPU runs (checked once). */
+static inline int cpcre2_best_scan(void) {
 #if defined(__x86_64__)
     static int known = -1;
-    if (known < 0) known = __builtin_cpu_supports("ssse3") ? 1 : 0;
+    if (known < 0) {
+        known = __builtin_cpu_supports("avx2")    ? CPCRE2_SCAN_AVX2
+                : __builtin_cpu_supports("ssse3") ? CPCRE2_SCAN_SSSE3
+                                                  : CPCRE2_SCAN_PAIRS;
+    }
     return known;
 #else
-    return 0;
+    return CPCRE2_SCAN_PAIRS;
 #endif
 }
 
-/* The rules admitted by `s[0..<n]` by the vector scan where it runs, else by the
- * pair filter: both give the same answer. */
-static inline uint64_t cpcre2_prefilter_any(const unsigned char *s, size_t n,
-                                            const uint64_t *pairs, const uint64_t *trigrams,
-                                            const cpcre2_buckets *b,
-                                            const cpcre2_trigger *triggers, size_t count,
-                                            uint64_t all) {
+/* The rules admitted by `s[0..<n]`, by `scan` (one this CPU runs). */
+static inline uint64_t cpcre2_prefilter_by(int scan, const unsigned char *s, size_t n,
+                                           const uint64_t *pairs, const uint64_t *trigrams,
+                                           const cpcre2_buckets *b,
+                                           const cpcre2_trigger *triggers, size_t count,
+                                           uint64_t all) {
 #if defined(__x86_64__)
-    if (cpcre2_vector_scan()) return cpcre2_prefilter_ssse3(s, n, b, triggers, all);
+    if (scan == CPCRE2_SCAN_AVX2) return cpcre2_prefilter_avx2(s, n, b, triggers, all);
+    if (scan == CPCRE2_SCAN_SSSE3) return cpcre2_prefilter_ssse3(s, n, b, triggers, all);
 #endif
+    (void)b;
     return cpcre2_prefilter(s, n, pairs, trigrams, triggers, count, all);
 }
 

@@ -46,8 +46,8 @@ nonisolated struct RuleTrigger: Sendable {
 /// every match gives it), and a line with a byte of 0x80 or more admits every
 /// rule (PCRE2 folds U+017F and U+212A onto `s` and `k` when caseless; an exact
 /// trigger with such a byte only occurs in such a line). The scan itself is C:
-/// on x86-64 with SSSE3, a nibble-table bucket filter over 16 positions at a
-/// time (`cpcre2_prefilter_ssse3`); elsewhere a byte-pair filter at every
+/// on x86-64, a nibble-table bucket filter over 32 positions at a time with
+/// AVX2 (`cpcre2_prefilter_avx2`) or 16 with SSSE3; elsewhere a byte-pair filter at every
 /// second position and a trigram filter (`cpcre2_prefilter`). Either way the
 /// few positions let through are compared with the triggers that could start
 /// there. About 4.5 KiB of tables per prefilter.
@@ -236,18 +236,25 @@ nonisolated final class LiteralPrefilter {
 
     /// Bits of the rules that can match somewhere in `window`.
     func admitted(_ window: UnsafeRawBufferPointer) -> UInt64 {
-        guard let base = window.baseAddress, count > 0 else { return 0 }
-        return cpcre2_prefilter_any(
-            base.assumingMemoryBound(to: UInt8.self), window.count, pairs, trigrams, buckets,
-            triggers, count, allRules)
+        admitted(window, scan: LiteralPrefilter.bestScan)
     }
 
-    /// The same answer from the pair-filter scan alone, whatever this machine
-    /// runs (the tests hold the two scans to each other).
-    func admittedByPairScan(_ window: UnsafeRawBufferPointer) -> UInt64 {
+    /// The fastest scan this machine runs (every scan gives the same answer).
+    static let bestScan = cpcre2_best_scan()
+
+    /// The scans this machine runs, slowest first (the tests hold each to
+    /// the others).
+    static var availableScans: [Int32] {
+        [CPCRE2_SCAN_PAIRS, CPCRE2_SCAN_SSSE3, CPCRE2_SCAN_AVX2].map(Int32.init).filter {
+            $0 <= bestScan
+        }
+    }
+
+    /// The same answer from one particular scan (one this machine runs).
+    func admitted(_ window: UnsafeRawBufferPointer, scan: Int32) -> UInt64 {
         guard let base = window.baseAddress, count > 0 else { return 0 }
-        return cpcre2_prefilter(
-            base.assumingMemoryBound(to: UInt8.self), window.count, pairs, trigrams, triggers,
-            count, allRules)
+        return cpcre2_prefilter_by(
+            scan, base.assumingMemoryBound(to: UInt8.self), window.count, pairs, trigrams,
+            buckets, triggers, count, allRules)
     }
 }
