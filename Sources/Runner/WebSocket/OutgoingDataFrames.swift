@@ -6,20 +6,20 @@ import CWslay
 /// then mask it a byte at a time into a 4 KiB scratch buffer and hand that
 /// to the send callback, which made framing a visible share of a stream.
 ///
-/// Frames leave in order, whole or cut across transport writes. The client
-/// lets wslay's control frames (pings, pongs, the close) out only where
-/// `isAtBoundary` says no data frame is half sent, as wslay itself does.
+/// Frames leave in order, whole or cut across transport writes. Each frame
+/// is an array of its own: one that starts an empty write is handed over as
+/// it is, without a copy. The client lets wslay's control frames (pings,
+/// pongs, the close) out only where `isAtBoundary` says no data frame is
+/// half sent, as wslay itself does.
 struct OutgoingDataFrames {
-    /// Framed bytes; everything before `offset` has been moved out.
-    private var bytes: [UInt8] = []
-    private var offset = 0
-    /// Frames not yet started, from index `next`: their whole length and
-    /// their header's.
-    private var frames: [(length: Int, header: Int)] = []
+    /// Frames not yet wholly moved out, oldest first from index `next`, with
+    /// their header's length.
+    private var frames: [(bytes: [UInt8], header: Int)] = []
     private var next = 0
-    /// Bytes of the frame being moved out that are still here; zero at a
-    /// frame boundary.
-    private var headLeft = 0
+    /// Bytes of `frames[next]` already moved out; zero at a frame boundary.
+    private var sent = 0
+    /// Bytes of every frame not yet moved out.
+    private var remaining = 0
     /// Header bytes of the frames not yet started.
     private var unstartedHeaderBytes = 0
 
@@ -27,106 +27,100 @@ struct OutgoingDataFrames {
     static let maxShortPayload = 125
     /// Longest payload whose length fits the 16-bit extended field.
     static let maxMediumPayload = 0xFFFF
-    /// Fewest moved-out bytes worth compacting away while frames remain:
-    /// below this, shifting the buffer costs more than the memory it frees.
-    static let compactionThreshold = 64 * 1024
-    /// The same for started frames' entries (16 bytes each).
-    static let frameCompactionThreshold = 1024
+    /// Fewest finished entries worth compacting away while frames remain.
+    static let frameCompactionThreshold = 64
 
     /// True when no data frame is half moved out: a control frame may go.
-    var isAtBoundary: Bool { headLeft == 0 }
+    var isAtBoundary: Bool { sent == 0 }
     /// True when nothing is left to move out.
-    var isEmpty: Bool { headLeft == 0 && next == frames.count }
+    var isEmpty: Bool { next == frames.count }
     /// Bytes waiting, counted as wslay counts its queue: the payloads of the
     /// frames not started, and what is left of the frame being moved out.
-    var queuedBytes: Int { bytes.count - offset - unstartedHeaderBytes }
+    var queuedBytes: Int { remaining - unstartedHeaderBytes }
 
     /// Frames `payload` as one masked text frame under `maskKey` (4 bytes)
     /// and queues it after the frames before.
     mutating func enqueue(text payload: [UInt8], maskKey: [UInt8]) {
         precondition(maskKey.count == 4, "a websocket mask key is 4 bytes")
-        let start = bytes.count
-        // FIN and the text opcode; the mask bit on every client frame.
-        bytes.append(0x80 | UInt8(WSLAY_TEXT_FRAME.rawValue))
         let n = payload.count
-        if n <= Self.maxShortPayload {
-            bytes.append(0x80 | UInt8(n))
-        } else if n <= Self.maxMediumPayload {
-            bytes.append(0x80 | 126)
-            bytes.append(UInt8(n >> 8))
-            bytes.append(UInt8(n & 0xFF))
-        } else {
-            bytes.append(0x80 | 127)
-            for shift in stride(from: 56, through: 0, by: -8) {
-                bytes.append(UInt8((UInt64(n) >> UInt64(shift)) & 0xFF))
+        let lengthBytes = n <= Self.maxShortPayload ? 0 : n <= Self.maxMediumPayload ? 2 : 8
+        let header = 2 + lengthBytes + 4
+        let frame = [UInt8](unsafeUninitializedCapacity: header + n) { out, count in
+            // FIN and the text opcode; the mask bit on every client frame.
+            out[0] = 0x80 | UInt8(WSLAY_TEXT_FRAME.rawValue)
+            switch lengthBytes {
+            case 0:
+                out[1] = 0x80 | UInt8(n)
+            case 2:
+                out[1] = 0x80 | 126
+                out[2] = UInt8(n >> 8)
+                out[3] = UInt8(n & 0xFF)
+            default:
+                out[1] = 0x80 | 127
+                for k in 0..<8 { out[2 + k] = UInt8((UInt64(n) >> UInt64(56 - 8 * k)) & 0xFF) }
             }
-        }
-        bytes.append(contentsOf: maskKey)
-        let header = bytes.count - start
-        // Copied, then masked in place (the mask reads each byte before
-        // writing it).
-        bytes.append(contentsOf: payload)
-        bytes.withUnsafeMutableBufferPointer { out in
-            maskKey.withUnsafeBufferPointer { key in
-                let body = out.baseAddress! + start + header
-                cwslay_mask_copy(body, body, n, key.baseAddress!)
+            for k in 0..<4 { out[2 + lengthBytes + k] = maskKey[k] }
+            payload.withUnsafeBufferPointer { source in
+                maskKey.withUnsafeBufferPointer { key in
+                    if let from = source.baseAddress {
+                        cwslay_mask_copy(out.baseAddress! + header, from, n, key.baseAddress!)
+                    }
+                }
             }
+            count = header + n
         }
-        frames.append((length: header + n, header: header))
+        frames.append((frame, header))
+        remaining += frame.count
         unstartedHeaderBytes += header
     }
 
-    /// Moves up to `room` bytes into `out`: the rest of the frame being moved
-    /// out, or at a boundary the start of the next frame. Returns how many
-    /// moved (zero when empty).
+    /// Moves up to `room` bytes of the frames into `out`; returns how many.
+    /// A frame not yet started that fits goes into an empty `out` as the
+    /// array it already is; otherwise bytes are copied, and a frame may be
+    /// cut off (it goes on in the next write).
     @discardableResult
     mutating func move(into out: inout [UInt8], room: Int) -> Int {
-        if headLeft == 0 {
-            guard next < frames.count else { return 0 }
-            headLeft = frames[next].length
-            unstartedHeaderBytes -= frames[next].header
+        guard next < frames.count else { return 0 }
+        let frame = frames[next]
+        if sent == 0 { unstartedHeaderBytes -= frame.header }
+        let n: Int
+        if sent == 0 && out.isEmpty && frame.bytes.count <= room {
+            out = frame.bytes
+            n = frame.bytes.count
+        } else {
+            n = min(frame.bytes.count - sent, room)
+            frame.bytes.withUnsafeBufferPointer {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[sent..<(sent + n)]))
+            }
+        }
+        sent += n
+        remaining -= n
+        if sent == frame.bytes.count {
+            frames[next].bytes = []
             next += 1
+            sent = 0
+            compact()
         }
-        let n = min(headLeft, room)
-        bytes.withUnsafeBufferPointer {
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[offset..<(offset + n)]))
-        }
-        offset += n
-        headLeft -= n
-        compact()
         return n
     }
 
-    /// Forgets every frame (the close went out, or the connection ended).
+    /// Drops everything queued.
     mutating func removeAll() {
-        bytes = []
         frames = []
-        offset = 0
         next = 0
-        headLeft = 0
+        sent = 0
+        remaining = 0
         unstartedHeaderBytes = 0
     }
 
-    /// Drops what has been moved out: at once when nothing is left (the
-    /// usual case when the transport keeps up), else once it is both large
-    /// and most of the buffer (so each byte is shifted at most once). The
-    /// capacity stays: it is bounded by the client's queue bound, there is
-    /// one buffer per connection, and freeing it made a stream that filled
-    /// the queue fault fresh pages in again and again.
+    /// Forgets the entries of frames that are out.
     private mutating func compact() {
-        Self.dropFront(&bytes, consumed: &offset, threshold: Self.compactionThreshold)
-        Self.dropFront(&frames, consumed: &next, threshold: Self.frameCompactionThreshold)
-    }
-
-    /// Removes `array`'s first `consumed` elements by the rule above, and
-    /// resets `consumed` when it does.
-    private static func dropFront<T>(_ array: inout [T], consumed: inout Int, threshold: Int) {
-        if consumed == array.count {
-            array.removeAll(keepingCapacity: true)
-            consumed = 0
-        } else if consumed >= threshold && consumed * 2 >= array.count {
-            array.removeFirst(consumed)
-            consumed = 0
+        if next == frames.count {
+            frames.removeAll(keepingCapacity: true)
+            next = 0
+        } else if next >= Self.frameCompactionThreshold && next * 2 >= frames.count {
+            frames.removeFirst(next)
+            next = 0
         }
     }
 }

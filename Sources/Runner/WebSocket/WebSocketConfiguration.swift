@@ -15,10 +15,12 @@ nonisolated public struct WebSocketConfiguration: Sendable {
     /// Below this many queued bytes the client is writable again. A quarter of
     /// the high mark keeps the pause and resume from flapping on every write.
     public static let defaultLowWaterBytes = 1 << 17
-    /// Largest single transport write. 64 KiB is four TLS records: big enough
-    /// to keep a fast link busy, small enough that a pong queued behind it
-    /// still leaves within the server's ping timeout on a slow one.
-    public static let defaultWriteChunkBytes = 1 << 16
+    /// Largest single transport write. 128 KiB holds a whole `run.output`
+    /// batch of ordinary log lines (256 lines of ~280 bytes each), which then
+    /// goes to TLS as the array it was framed in, with no copy; it is small
+    /// enough that a pong queued behind it still leaves well within the
+    /// server's ping timeout on a slow link (a second at 1 Mbit/s).
+    public static let defaultWriteChunkBytes = 1 << 17
     /// How long a close waits for the peer's close (and for our own close to
     /// drain) before the transport is dropped. RFC 6455 names no value; 5 s
     /// is many round trips yet short enough for a shutdown to feel prompt.
