@@ -85,6 +85,26 @@ import Testing
         opened.finish()
     }
 
+    /// A message sent in parts is one frame whose mask runs on across the
+    /// parts: parts of every length modulo 4, empty ones too, over small
+    /// (7-byte) and default writes.
+    @Test(arguments: [7, WebSocketConfiguration.defaultWriteChunkBytes])
+    func partsOfAMessageArriveAsOneText(_ chunk: Int) throws {
+        let config = WebSocketConfiguration(
+            writeChunkBytes: chunk, heartbeatIntervalMilliseconds: nil)
+        let opened = try OpenedClient(configuration: config)
+        var expected: [String] = []
+        for n in 0..<40 {
+            let parts = (0..<(n % 5)).map { k in String(Self.line(n * 3 + k).prefix((n + k) % 9)) }
+            try parts.map { Array($0.utf8) }.withUnsafeParts { try opened.client.send(utf8: $0) }
+            expected.append(parts.joined())
+        }
+        let (texts, _, frames) = Self.decoded(opened)
+        #expect(texts == expected)
+        #expect(frames.count == 40)
+        opened.finish()
+    }
+
     static let bounded = WebSocketConfiguration(
         maxQueuedBytes: 1000, highWaterBytes: 600, lowWaterBytes: 200, writeChunkBytes: 100,
         heartbeatIntervalMilliseconds: nil)
@@ -187,5 +207,16 @@ import Testing
         #expect(opened.transport.closeCount == 1)
         #expect(throws: WebSocketSendError.notOpen) { try opened.client.send(text: "after") }
         opened.finish()
+    }
+}
+
+extension Array where Element == [UInt8] {
+    /// Calls `body` with raw views of every array at once.
+    func withUnsafeParts<R>(_ body: ([UnsafeRawBufferPointer]) throws -> R) rethrows -> R {
+        func nest(_ i: Int, _ views: [UnsafeRawBufferPointer]) throws -> R {
+            guard i < count else { return try body(views) }
+            return try self[i].withUnsafeBytes { try nest(i + 1, views + [$0]) }
+        }
+        return try nest(0, [])
     }
 }

@@ -217,10 +217,16 @@ extension CloudLink {
                 let count = run.outbox.frontLineCount(
                     maxLines: WireEncoder.maxOutputBatchLines,
                     maxBytes: WireEncoder.maxOutputBatchBytes)
-                let message = run.outbox.withFrontLines(count) {
-                    WireEncoder.outputBytes(runID: run.id, frame: run.frame + 1, joinedLines: $0)
+                // The lines go from the outbox straight into the frame.
+                let prefix = WireEncoder.outputPrefix(runID: run.id, frame: run.frame + 1)
+                let sent = run.outbox.withFrontLines(count) { lines in
+                    prefix.withUnsafeBytes { head in
+                        WireEncoder.outputSuffix.withUnsafeBytes { tail in
+                            send(parts: [head, lines, tail])
+                        }
+                    }
                 }
-                guard send(bytes: message) else { return false }
+                guard sent else { return false }
                 run.frame += 1
                 run.outbox.removeFront(count)
             }

@@ -303,9 +303,14 @@ public final class CloudLink {
 
     /// Sends encoded message bytes; false when the link is down or full.
     func send(bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { send(parts: [$0]) }
+    }
+
+    /// Sends the concatenation of `parts` as one message; see `send(bytes:)`.
+    func send(parts: [UnsafeRawBufferPointer]) -> Bool {
         guard phase == .open || phase == .closing, let client, client.isOpen else { return false }
         do {
-            try client.send(utf8: bytes)
+            try client.send(utf8: parts)
             return true
         } catch {
             return false

@@ -116,17 +116,23 @@ extension WireEncoder {
     public static func outputBytes(runID: String, frame: Int, joinedLines: UnsafeRawBufferPointer)
         -> [UInt8]
     {
+        outputPrefix(runID: runID, frame: frame) + joinedLines + outputSuffix
+    }
+
+    /// What comes before the joined lines of a `run.output` (see `outputBytes`).
+    public static func outputPrefix(runID: String, frame: Int) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(joinedLines.count + runID.utf8.count + 64)
+        out.reserveCapacity(runID.utf8.count + 64)
         out.append(contentsOf: #"{"type":"run.output","run":"#.utf8)
         JSONWriter.writeString(runID, into: &out)
         out.append(contentsOf: #","frame":"#.utf8)
         appendDecimal(frame, into: &out)
         out.append(contentsOf: #","lines":["#.utf8)
-        out.append(contentsOf: joinedLines)
-        out.append(contentsOf: "]}".utf8)
         return out
     }
+
+    /// What comes after the joined lines of a `run.output`.
+    public static let outputSuffix: [UInt8] = Array("]}".utf8)
 
     /// `plan.result` for a plan that validated: the exact argv, environment and
     /// clamped options a run of the same request would use; nothing ran.

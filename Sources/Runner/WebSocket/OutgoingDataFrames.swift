@@ -41,8 +41,15 @@ struct OutgoingDataFrames {
     /// Frames `payload` as one masked text frame under `maskKey` (4 bytes)
     /// and queues it after the frames before.
     mutating func enqueue(text payload: [UInt8], maskKey: [UInt8]) {
+        payload.withUnsafeBytes { enqueue(text: [$0], maskKey: maskKey) }
+    }
+
+    /// Frames the concatenation of `parts` as one masked text frame, copying
+    /// each part once, straight into the frame.
+    mutating func enqueue(text parts: [UnsafeRawBufferPointer], maskKey: [UInt8]) {
         precondition(maskKey.count == 4, "a websocket mask key is 4 bytes")
-        let n = payload.count
+        var n = 0
+        for part in parts { n += part.count }
         let lengthBytes = n <= Self.maxShortPayload ? 0 : n <= Self.maxMediumPayload ? 2 : 8
         let header = 2 + lengthBytes + 4
         let frame = [UInt8](unsafeUninitializedCapacity: header + n) { out, count in
@@ -60,12 +67,17 @@ struct OutgoingDataFrames {
                 for k in 0..<8 { out[2 + k] = UInt8((UInt64(n) >> UInt64(56 - 8 * k)) & 0xFF) }
             }
             for k in 0..<4 { out[2 + lengthBytes + k] = maskKey[k] }
-            payload.withUnsafeBufferPointer { source in
-                maskKey.withUnsafeBufferPointer { key in
-                    if let from = source.baseAddress {
-                        cwslay_mask_copy(out.baseAddress! + header, from, n, key.baseAddress!)
-                    }
+            var at = header
+            for part in parts {
+                guard let from = part.baseAddress, !part.isEmpty else { continue }
+                // The key goes on where the previous part left it.
+                let key = (0..<4).map { maskKey[(at - header + $0) & 3] }
+                key.withUnsafeBufferPointer { key in
+                    cwslay_mask_copy(
+                        out.baseAddress! + at, from.assumingMemoryBound(to: UInt8.self),
+                        part.count, key.baseAddress!)
                 }
+                at += part.count
             }
             count = header + n
         }

@@ -137,15 +137,26 @@ public final class WebSocketClient {
     /// Queues `bytes` as one text message. They must be valid UTF-8: they come
     /// from a Swift string or from `JSONWriter`, which writes only strings.
     public func send(utf8 bytes: [UInt8]) throws(WebSocketSendError) {
+        let outcome = bytes.withUnsafeBytes { raw in
+            Result { () throws(WebSocketSendError) in try send(utf8: [raw]) }
+        }
+        try outcome.get()
+    }
+
+    /// Sends the concatenation of `parts` (valid UTF-8 together) as one text
+    /// message, each part copied once, straight into the frame.
+    public func send(utf8 parts: [UnsafeRawBufferPointer]) throws(WebSocketSendError) {
         guard phase == .open else { throw .notOpen }
         let limit = configuration.maxQueuedBytes
-        guard bytes.count <= limit else { throw .messageTooLarge(bytes: bytes.count, limit: limit) }
+        var count = 0
+        for part in parts { count += part.count }
+        guard count <= limit else { throw .messageTooLarge(bytes: count, limit: limit) }
         let queued = queuedBytes
-        guard queued + bytes.count <= limit else { throw .queueFull(queued: queued, limit: limit) }
+        guard queued + count <= limit else { throw .queueFull(queued: queued, limit: limit) }
         // Framed here, not queued in wslay (see `OutgoingDataFrames`); a fresh
         // key per frame, as RFC 6455 section 5.3 requires keys a proxy
         // cannot predict.
-        dataFrames.enqueue(text: bytes, maskKey: RandomID.bytes(4))
+        dataFrames.enqueue(text: parts, maskKey: RandomID.bytes(4))
         pump()
     }
 
