@@ -152,7 +152,13 @@ nonisolated final class LiteralPrefilter {
                 to: cpcre2_trigger(
                     bytes: UnsafePointer(storage + offset), length: UInt32(literal.count),
                     caseless: trigger.caseless ? 1 : 0, key: cpcre2_key(a, b, c),
-                    word_start: trigger.wordStart ? 1 : 0, follow: follow, rules: bit))
+                    word_start: trigger.wordStart ? 1 : 0, follow: follow, rules: bit,
+                    head: LiteralPrefilter.word(literal.prefix(8)),
+                    head_mask: LiteralPrefilter.word(literal.prefix(8).map { _ in 0xFF }),
+                    fold: LiteralPrefilter.word(
+                        literal.prefix(8).map {
+                            trigger.caseless && (0x61...0x7A).contains($0) ? 0x20 : 0
+                        })))
             offset += literal.count
         }
         withUnsafeMutableBytes(of: &buckets.pointee.start) { raw in
@@ -208,6 +214,13 @@ nonisolated final class LiteralPrefilter {
             prefixes[key] = chosen
             return chosen
         }
+    }
+
+    /// Up to 8 bytes as one little-endian word (the first in the lowest byte).
+    private static func word<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
+        var w: UInt64 = 0
+        for (k, b) in bytes.enumerated() { w |= UInt64(b) << UInt64(8 * k) }
+        return w
     }
 
     /// The bytes a trigger byte stands for: both cases of a caseless letter.
