@@ -185,6 +185,33 @@ import Testing
         #expect(!filtered.contains { $0.contains("Sup3r-secret") })
     }
 
+    /// Runs that register the same literals share one prefilter; a run with
+    /// other literals gets its own, and earlier redactors keep theirs. With
+    /// the built-in rules off the literals are still found.
+    @Test(arguments: [true, false])
+    func runsShareAPrefilterOnlyForTheSameLiterals(_ builtIns: Bool) {
+        let rules = RedactionRuleSet(builtIns: builtIns)
+        func redactor(_ secret: String) -> Redactor {
+            var set = SecretSet()
+            set.register(secret, as: .argument("s"))
+            set.register("runner-key-0123456789", as: .authKey)
+            return Redactor(rules: rules, secrets: set)
+        }
+        let first = redactor("Alpha-secret-1")
+        let again = redactor("Alpha-secret-1")
+        let other = redactor("Bravo-secret-2")
+        #expect(
+            first.redact("x Alpha-secret-1 runner-key-0123456789")
+                == "x [REDACTED:arg.s] [REDACTED:auth-key]")
+        #expect(again.redact("x Alpha-secret-1") == "x [REDACTED:arg.s]")
+        #expect(other.redact("x Bravo-secret-2 y") == "x [REDACTED:arg.s] y")
+        #expect(other.redact("x Alpha-secret-1 y") == "x Alpha-secret-1 y")
+        #expect(first.redact("x Alpha-secret-1 y") == "x [REDACTED:arg.s] y")
+        #expect(
+            rules.prefilter(adding: [Array("abc".utf8)])
+                === rules.prefilter(adding: [Array("abc".utf8)]))
+    }
+
     /// Every scan this machine runs (the pair filter, SSSE3, AVX2) and a plain
     /// reading of the triggers agree on which rules each line admits: random lines of trigger fragments, the
     /// bytes that may or may not surround them, at every offset and length.

@@ -100,22 +100,22 @@ nonisolated public final class Redactor {
             max($0, $1.bytes.count + ($1.base64 ? 2 * Redactor.base64Widening : 0))
         }
         self.holdback = max(0, widest - 1) + regexWindow
-        var triggers = rules.triggers
+        var added: [[UInt8]] = []
         var bits: [UInt64] = []
         for literal in secrets.literals {
-            if triggers.count < LiteralPrefilter.maximumRules,
+            let bit = rules.triggers.count + added.count
+            if bit < LiteralPrefilter.maximumRules,
                 literal.bytes.count >= LiteralPrefilter.minimumLength
             {
-                bits.append(1 << UInt64(triggers.count))
-                triggers.append([RuleTrigger(bytes: literal.bytes, caseless: false)])
+                bits.append(1 << UInt64(bit))
+                added.append(literal.bytes)
             } else {
                 bits.append(0)
             }
         }
         self.literalBits = bits
-        self.prefilter =
-            triggers.count == rules.triggers.count
-            ? rules.prefilter : LiteralPrefilter(rules: triggers)
+        // With built-ins off the literals still get a prefilter of their own.
+        self.prefilter = added.isEmpty ? rules.prefilter : rules.prefilter(adding: added)
     }
 
     /// True when no line of `value` reaches `minimum` bytes (never below 4), so
