@@ -49,6 +49,7 @@ import Testing
             "api-key\u{0C}:v4lue", "Passphrase\r=v4lue", "pwd='v4lue'", "TOKEN'='v4lue'",
             "token_key=v4lue", "token.KEY=v4lue", "token-access_key=v4lue", "api_key.AccessKey=v",
             "private-key_token=v4lue", "pwd_Token=v4lue", "pwd-key=v4lue", "x.password=v4lue",
+            "'token' => 'v4lue'", "secret := v4lue", "[passwd] => v4lue",
         ] {
             w.append(("password-assignment", assignment))
         }

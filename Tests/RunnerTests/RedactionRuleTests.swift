@@ -34,6 +34,12 @@ import Testing
         ("GITHUB_TOKEN=abc&x=1", "GITHUB_TOKEN=\(marker("password-assignment"))&x=1"),
         (#"secret = "a b c""#, #"secret = "\#(marker("password-assignment"))""#),
         ("pwd=x1y2z3", "pwd=\(marker("password-assignment"))"),
+        // `=>` (PHP, Ruby, print_r) and `:=` (Go) assign too: the value goes,
+        // not the `>` or `=`.
+        ("'password' => 'hunter2',", "'password' => '\(marker("password-assignment"))',"),
+        (#":password => "hunter2""#, #":password => "\#(marker("password-assignment"))""#),
+        (#"password := "hunter2""#, #"password := "\#(marker("password-assignment"))""#),
+        ("[password] => hunter2", "[password] => \(marker("password-assignment"))"),
         (
             "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcDEF_-123 ok",
             "jwt \(marker("jwt")) ok"

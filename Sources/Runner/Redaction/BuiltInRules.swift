@@ -26,7 +26,7 @@ nonisolated enum BuiltInRules {
 
     /// The `password-assignment` keywords, each counted only where the rule can
     /// match it: at the start of a word, and followed by what may follow the
-    /// keyword (a quote, a space, `:` or `=`), or by a separator and the first
+    /// keyword (a quote, `]`, a space, `:` or `=`), or by a separator and the first
     /// letter of a suffix (`_key`, `.access_key`, `-token`). So `max_tokens=9`,
     /// `tokenizer=x` and `token_count=3` do not run the regex.
     static let keywordTriggers: [RuleTrigger] = {
@@ -35,7 +35,7 @@ nonisolated enum BuiltInRules {
             + ["privatekey", "private_key", "private-key", "token"]
         let literals = keywords.map(RuleTrigger.caseless) + [.exact("pwd")]
         return literals.flatMap { literal in
-            [literal.bounded(follow: "\"'" + BuiltInRules.whitespace + ":=")]
+            [literal.bounded(follow: "\"']" + BuiltInRules.whitespace + ":=")]
                 + ["_", ".", "-"].map { separator in
                     var joined = literal
                     joined.bytes += Array(separator.utf8)
@@ -83,7 +83,7 @@ nonisolated enum BuiltInRules {
             // `pwd` only in lower case: `PWD=/home/x` is the shell's directory.
             #"(?i)(?<![a-z0-9])(?:password|passwd|passphrase|(?-i:pwd)|secret|api[_-]?key"#
                 + #"|private[_-]?key|token)(?:[_.-](?:key|access[_-]?key|token))?"#
-                + #"(?![a-z0-9_.-])["']?\s*[:=]\s*["']?"#
+                + #"(?![a-z0-9_.-])["'\]]?\s*[:=][=>]?\s*["']?"#
                 + #"(?<value>(?<=")(?:[^"\\\r\n]++|\\.)+|(?<=')[^'\r\n]++|(?<!["'])[^\s"'&;]++)"#,
             BuiltInRules.keywordTriggers
         ),
