@@ -84,11 +84,11 @@ import Testing
 
     @Test func idleFlushOfALongPartialLineNeverCutsTheSecret() throws {
         let p = StreamProcessor(stream: .stdout, redactor: try secretRedactor())
-        var out = p.feed(repeated("x", 65530) + Array(LineCapTests.secret.utf8))
+        var out = p.feed(repeated(",", 65530) + Array(LineCapTests.secret.utf8))
         out += p.idleFlush()
         #expect(out.count == 1 && out[0].eol == .split)
         out += p.feed([0x0A]) + p.finish()
-        #expect(rejoin(out) == [String(repeating: "x", count: 65530) + marker("arg.s")])
+        #expect(rejoin(out) == [String(repeating: ",", count: 65530) + marker("arg.s")])
         for line in out {
             #expect(!line.text.contains("key") && !line.text.contains("123"))
         }
@@ -121,22 +121,46 @@ import Testing
 
     @Test func idleFlushEmitsNothingWithinTheHoldback() throws {
         let p = StreamProcessor(stream: .stdout, redactor: try secretRedactor())
-        #expect(p.feed(repeated("x", p.holdback)).isEmpty)
+        #expect(p.feed(repeated(",", p.holdback)).isEmpty)
         #expect(p.idleFlush().isEmpty)
         #expect(p.hasPartialLine)
-        #expect(p.feed(Array("x".utf8)).isEmpty)
-        #expect(p.idleFlush().map(\.text) == ["x"])
+        #expect(p.feed(Array(",".utf8)).isEmpty)
+        #expect(p.idleFlush().map(\.text) == [","])
         #expect(p.finish().map(\.text.utf8.count) == [p.holdback])
+    }
+
+    /// A JWT matches only once its second dot is there: a cut through one that
+    /// has half arrived (the child paused, or the line reached the cap) would
+    /// send both halves in the clear. The cut goes before the token instead.
+    static let longJWT =
+        "eyJhbGciOiJIUzI1NiJ9." + String(repeating: "A", count: 1500) + ".SIGsecret"
+
+    @Test func idleFlushDoesNotCutAHalfArrivedToken() throws {
+        let p = StreamProcessor(stream: .stdout, redactor: try makeRedactor())
+        let jwt = Array(LineCapTests.longJWT.utf8)
+        var out = p.feed(Array("id ".utf8) + Array(jwt[..<1400]))
+        out += p.idleFlush()
+        out += p.feed(Array(jwt[1400...]) + [0x0A]) + p.finish()
+        #expect(rejoin(out) == ["id " + marker("jwt")])
+        for line in out { #expect(!line.text.contains("AAAA") && !line.text.contains("SIG")) }
+    }
+
+    @Test func capCutDoesNotCutAHalfArrivedToken() throws {
+        let input =
+            repeated("y", 65200) + Array((" " + LineCapTests.longJWT + "\n").utf8)
+        let out = process(chunked(input, 4096), with: try makeRedactor())
+        #expect(rejoin(out) == [String(repeating: "y", count: 65200) + " " + marker("jwt")])
+        for line in out { #expect(!line.text.contains("AAAA") && !line.text.contains("SIG")) }
     }
 
     @Test func idleFlushMovesBeforeAStraddlingSecret() throws {
         let p = StreamProcessor(stream: .stdout, redactor: try secretRedactor())
         _ = p.feed(
-            repeated("x", 2000) + Array(LineCapTests.secret.utf8) + repeated("y", p.holdback - 5))
-        #expect(p.idleFlush().map(\.text) == [String(repeating: "x", count: 2000)])
+            repeated(",", 2000) + Array(LineCapTests.secret.utf8) + repeated(";", p.holdback - 5))
+        #expect(p.idleFlush().map(\.text) == [String(repeating: ",", count: 2000)])
         let rest = p.feed([0x0A])
         #expect(
-            rest.map(\.text) == [marker("arg.s") + String(repeating: "y", count: p.holdback - 5)])
+            rest.map(\.text) == [marker("arg.s") + String(repeating: ";", count: p.holdback - 5)])
     }
 
     @Test func idleFlushWaitsWhileARegexMatchRunsToTheEnd() throws {

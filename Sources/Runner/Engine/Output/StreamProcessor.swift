@@ -236,7 +236,35 @@ nonisolated public final class StreamProcessor {
             }
         }
         let floor = max(p, scan.extentEnd(before: c) ?? p)
+        // A token that has not arrived whole matches no rule yet (a JWT needs
+        // its second dot): a cut through it would send both halves in the
+        // clear. An unfinished line is cut at the start of such a run instead,
+        // or, when the run fills the piece, waits (idle) or is cut as before
+        // (at the cap, where something must go).
+        if cut != .complete, c < window.count, c > p,
+            StreamProcessor.isTokenByte(window[c - 1]), StreamProcessor.isTokenByte(window[c])
+        {
+            var start = c
+            while start > floor, StreamProcessor.isTokenByte(window[start - 1]) { start -= 1 }
+            if start > p {
+                c = start
+            } else if cut == .idle {
+                return p
+            }
+        }
         return StreamProcessor.characterStart(window, at: c, floor: floor, after: p)
+    }
+
+    /// Bytes of the tokens the rules match (JWTs, bearer and vendor tokens,
+    /// base64): `[A-Za-z0-9._~+/=-]`.
+    private static func isTokenByte(_ b: UInt8) -> Bool {
+        switch b {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true
+        case UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "+"),
+            UInt8(ascii: "/"), UInt8(ascii: "="), UInt8(ascii: "-"):
+            true
+        default: false
+        }
     }
 
     /// `c`, moved back to the first byte of the UTF-8 sequence it falls into
