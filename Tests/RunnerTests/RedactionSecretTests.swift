@@ -45,10 +45,12 @@ import Testing
         (#"{"password":"MyPass\"word"}"#, #"{"password":"\#(marker("arg.quote"))"}"#),
         (#"{"token":"p\u00e0ss-1234"}"#, #"{"token":"\#(marker("arg.accent"))"}"#),
         ("MTIzNGFiY2QK", marker("arg.digits")),
+        // Go's encoding/json escapes <, > and & by default.
+        (#"go "f\u0026g\u003cl\u003e-99""#, #"go "\#(marker("arg.html"))""#),
     ]
     nonisolated static let case05Secrets = [
         ("user", "user@example.com"), ("password", "joker-!0"), ("quote", #"MyPass"word"#),
-        ("accent", "pàss-1234"), ("digits", "1234abcd"),
+        ("accent", "pàss-1234"), ("digits", "1234abcd"), ("html", "f&g<l>-99"),
     ]
 
     @Test(arguments: case05)
@@ -99,6 +101,12 @@ import Testing
             text(SecretEncoding.json(astral, ascii: true, upper: false, slash: false))
                 == #"\u0001\ud83d\ude00"#)
         #expect(text(SecretEncoding.base64(Array("1234\n".utf8))) == "MTIzNAo=")
+        #expect(
+            text(
+                SecretEncoding.json(
+                    Array("a&<b>\u{2028}é".utf8), ascii: false, upper: false, slash: false,
+                    html: true))
+                == #"a\u0026\u003cb\u003e\u2028é"#)
     }
 
     // Case 06: short and trivial values are not registered, and say why.

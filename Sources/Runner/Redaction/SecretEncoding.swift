@@ -41,6 +41,7 @@ nonisolated enum SecretEncoding {
             add("json-ascii" + suffix, json(value, ascii: true, upper: false, slash: slash))
             add("json-ascii-upper" + suffix, json(value, ascii: true, upper: true, slash: slash))
         }
+        add("json-html", json(value, ascii: false, upper: false, slash: false, html: true))
         for alignment in 0..<3 {
             let core = base64Core(value, alignment: alignment)
             add("base64-\(alignment)", core, base64: true)
@@ -112,8 +113,12 @@ nonisolated enum SecretEncoding {
 
     /// `value` as it appears between the quotes of a JSON string: `"` and `\`
     /// escaped, controls as short escapes or `\u00XX`; with `ascii`, non-ASCII as
-    /// `\uXXXX` (surrogate pairs above U+FFFF); with `slash`, `/` as `\/`.
-    static func json(_ value: [UInt8], ascii: Bool, upper: Bool, slash: Bool) -> [UInt8] {
+    /// `\uXXXX` (surrogate pairs above U+FFFF); with `slash`, `/` as `\/`; with
+    /// `html`, `<`, `>`, `&`, U+2028 and U+2029 as `\u003c`... (what Go's
+    /// `encoding/json` writes by default).
+    static func json(
+        _ value: [UInt8], ascii: Bool, upper: Bool, slash: Bool, html: Bool = false
+    ) -> [UInt8] {
         var out: [UInt8] = []
         func escape(_ unit: UInt16) {
             out.append(contentsOf: Array("\\u".utf8))
@@ -132,6 +137,8 @@ nonisolated enum SecretEncoding {
             case 0x0D: out.append(contentsOf: Array("\\r".utf8))
             case 0x09: out.append(contentsOf: Array("\\t".utf8))
             case 0..<0x20: escape(UInt16(scalar.value))
+            case let v where html && [0x3C, 0x3E, 0x26, 0x2028, 0x2029].contains(v):
+                escape(UInt16(v))
             case 0x80... where ascii:
                 for unit in String(scalar).utf16 { escape(unit) }
             default: out.append(contentsOf: Array(String(scalar).utf8))
