@@ -50,10 +50,14 @@ import Testing
             "token_key=v4lue", "token.KEY=v4lue", "token-access_key=v4lue", "api_key.AccessKey=v",
             "private-key_token=v4lue", "pwd_Token=v4lue", "pwd-key=v4lue", "x.password=v4lue",
             "'token' => 'v4lue'", "secret := v4lue", "[passwd] => v4lue",
+            "\u{1B}[31mpassword=v4lue", "\u{1B}[0;36mtoken\u{1B}[0m=v4lue", "\u{1B}[mpwd=v4lue",
+            "dbPassword=v4lue", #"{"accessToken":"v4lue"}"#, "clientSecret: v4lue",
+            "secretKey=v4lue", "awsSecretAccessKey=v4lue", "userApiKey=v4lue",
         ] {
             w.append(("password-assignment", assignment))
         }
         w.append(("bearer-token", "bearer\tabcdefghijklmnopqrstuvwxyz0123"))
+        w.append(("bearer-token", "\u{1B}[1mBearer abcdefghijklmnopqrstuvwxyz0123"))
         w.append(("aws-secret-key", "aws_secretaccesskey=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"))
         w.append(("private-key", "-----BEGIN RSA PRIVATE KEY-----"))
         w.append(("private-key", "-----BEGIN PRIVATE KEY-----"))
@@ -128,6 +132,7 @@ import Testing
             RedactionPrefilterTests.witnesses.map(\.text) + [
                 "pass", "pwd", "api", "key", "token", "secret", "ghp", "xox", "eyJ", "-----BEGIN ",
                 "_key", ".access", "-token", "_", "\t", "s", "0", "tokens", "KEY", "Access",
+                "\u{1B}[31m", "\u{1B}[m", ";1m", "db", "Token", "Password", "Key", "m",
                 "-----END RSA PRIVATE KEY-----", "=", ": ", "\"", "'", " ", "_", "-", "é",
                 "\u{17F}",
             ]
@@ -223,7 +228,7 @@ import Testing
             lists.flatMap { $0.map(\.bytes) }
             + [
                 "=", ":", "'", "\"", " ", "\t", "\u{0B}", "_", ".", "-", "k", "A", "t", "x", "0",
-                "é",
+                "é", "m", "[", ";", "3", "b", "P", "T",
             ].map { Array($0.utf8) }
         var rng = SplitMix64(seed: 0x7EDD1)
         var admitting = 0
@@ -254,6 +259,19 @@ import Testing
         func alnum(_ b: UInt8) -> Bool {
             (0x30...0x39).contains(b) || (0x61...0x7A).contains(b | 0x20)
         }
+        // Nothing or no letter or digit before; a colour escape's `m`; a camel hump.
+        func wordStart(_ p: Int) -> Bool {
+            guard p > 0 else { return true }
+            let b = line[p - 1]
+            if !alnum(b) { return true }
+            if b | 0x20 == UInt8(ascii: "m"), p >= 2,
+                [UInt8(ascii: "["), UInt8(ascii: ";")].contains(line[p - 2])
+                    || (0x30...0x39).contains(line[p - 2])
+            {
+                return true
+            }
+            return (0x61...0x7A).contains(b) && (0x41...0x5A).contains(line[p])
+        }
         var found: UInt64 = 0
         for (rule, list) in lists.enumerated() {
             for t in list where line.count >= t.bytes.count {
@@ -261,7 +279,7 @@ import Testing
                     let here = line[p..<(p + t.bytes.count)]
                     let same =
                         t.caseless ? here.map(fold) == t.bytes.map(fold) : Array(here) == t.bytes
-                    guard same, !(t.wordStart && p > 0 && alnum(line[p - 1])) else { continue }
+                    guard same, !t.wordStart || wordStart(p) else { continue }
                     if let follow = t.follow {
                         let q = p + t.bytes.count
                         guard q < line.count, follow.contains(line[q]) else { continue }

@@ -40,6 +40,23 @@ import Testing
         (#":password => "hunter2""#, #":password => "\#(marker("password-assignment"))""#),
         (#"password := "hunter2""#, #"password := "\#(marker("password-assignment"))""#),
         ("[password] => hunter2", "[password] => \(marker("password-assignment"))"),
+        // Forced colour output: an escape before the key, or around it (logrus).
+        (
+            "\u{1B}[31mpassword=hunter2\u{1B}[0m",
+            "\u{1B}[31mpassword=\(marker("password-assignment"))"
+        ),
+        (
+            "\u{1B}[36mpassword\u{1B}[0m=hunter2",
+            "\u{1B}[36mpassword\u{1B}[0m=\(marker("password-assignment"))"
+        ),
+        ("\u{1B}[1mBearer ABCDEFGHIJKLMNOPQRSTUVWXYZ", "\u{1B}[1mBearer \(marker("bearer-token"))"),
+        // camelCase keys.
+        (
+            #"{"dbPassword":"hunter2","accessToken":"8xLOxBtZp8q"}"#,
+            #"{"dbPassword":"\#(marker("password-assignment"))","accessToken":"\#(marker("password-assignment"))"}"#
+        ),
+        ("clientSecret=cs123456", "clientSecret=\(marker("password-assignment"))"),
+        ("secretKey=abc", "secretKey=\(marker("password-assignment"))"),
         (
             "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcDEF_-123 ok",
             "jwt \(marker("jwt")) ok"
@@ -56,6 +73,7 @@ import Testing
 
     nonisolated static let negatives = [
         "pass_count=3", "tokenizer=x", "max_tokens=100", "token_count=5", "password_hash=abc",
+        "maxTokens=100", "passwordHash=abc", "numTokens: 3", "TOKENIZER=x",
         "secretary=alice", "PWD=/home/user", "the bearer of bad news", "Bearer short",
         "AKIAshort", "XAKIAIOSFODNN7EXAMPLE", "ghp_short", "eyJhbGciOiJIUzI1NiJ9",
         "sha 0123456789abcdef0123456789abcdef", "-----BEGIN CERTIFICATE-----",

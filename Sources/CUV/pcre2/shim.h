@@ -27,7 +27,7 @@ typedef struct {
     uint32_t length;
     uint32_t caseless;          /* ASCII letters match either case */
     uint32_t key;               /* cpcre2_key of its first three bytes */
-    uint32_t word_start;        /* the byte before (if any) is no ASCII letter or digit */
+    uint32_t word_start;        /* only at a word start (cpcre2_word_start) */
     const uint64_t *follow;     /* NULL, or 256 bits: the byte after must be one of them */
     uint64_t rules;             /* the rules it admits */
     /* Its first (up to) 8 bytes as one little-endian word, to reject most
@@ -69,6 +69,21 @@ static inline int cpcre2_is_alnum(unsigned char b) {
     return (unsigned char)((b | 0x20) - 'a') < 26u || (unsigned char)(b - '0') < 10u;
 }
 
+/* Whether `s[p]` may start a keyword: nothing before it, or no ASCII letter or
+ * digit; or the `m` ending a colour escape (`ESC[31m`: `m` after `[`, `;` or a
+ * digit, in either case, as the caseless rules read it); or a camelCase hump (a
+ * lower-case letter, then an upper-case one). A superset of what the rules'
+ * lookbehinds accept. */
+static inline int cpcre2_word_start(const unsigned char *s, size_t p) {
+    if (p == 0) return 1;
+    unsigned char b = s[p - 1];
+    if (!cpcre2_is_alnum(b)) return 1;
+    if ((b | 0x20) == 'm' && p >= 2 && (s[p - 2] == '[' || s[p - 2] == ';'
+                               || (unsigned char)(s[p - 2] - '0') < 10u))
+        return 1;
+    return (unsigned char)(b - 'a') < 26u && (unsigned char)(s[p] - 'A') < 26u;
+}
+
 /* Whether trigger `t` occurs at `s[p]` of `s[0..<n]`, with its surroundings. */
 static inline int cpcre2_trigger_at(const unsigned char *s, size_t n, size_t p,
                                     const cpcre2_trigger *t) {
@@ -81,7 +96,7 @@ static inline int cpcre2_trigger_at(const unsigned char *s, size_t n, size_t p,
 #endif
         if (((w | t->fold) & t->head_mask) != t->head) return 0;
     }
-    if (t->word_start && p > 0 && cpcre2_is_alnum(s[p - 1])) return 0;
+    if (t->word_start && !cpcre2_word_start(s, p)) return 0;
     if (t->follow) {
         size_t q = p + t->length;
         if (q >= n || !((t->follow[s[q] >> 6] >> (s[q] & 63)) & 1)) return 0;

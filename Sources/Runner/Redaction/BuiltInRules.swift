@@ -21,21 +21,31 @@ nonisolated enum BuiltInRules {
     /// of its matches contains (`caseless` where the rule is `(?i)`): a line
     /// without any of them skips the rule's regex (`LiteralPrefilter`). Whoever
     /// edits a pattern edits its triggers; `RedactionPrefilterTests` checks them.
+    /// Where a caseless keyword may start: after no ASCII letter or digit, or
+    /// right after a colour escape (`ESC[m`, `ESC[1m`, `ESC[0;36m`: forced
+    /// colour output puts one before keys and tokens).
+    static let wordStart = #"(?:(?<![a-z0-9])|(?<=\[m)|(?<=[\[;]\dm)|(?<=[\[;]\d\dm))"#
+    /// The same, or at a camelCase hump (`dbPassword`, `accessToken`).
+    static let keyStart =
+        #"(?:"# + wordStart.dropFirst(3).dropLast() + #"|(?-i:(?<=[a-z])(?=[A-Z])))"#
+
     /// What PCRE2's `\s` matches without PCRE2_UCP.
     static let whitespace = " \t\n\u{0B}\u{0C}\r"
 
     /// The `password-assignment` keywords, each counted only where the rule can
-    /// match it: at the start of a word, and followed by what may follow the
-    /// keyword (a quote, `]`, a space, `:` or `=`), or by a separator and the first
-    /// letter of a suffix (`_key`, `.access_key`, `-token`). So `max_tokens=9`,
-    /// `tokenizer=x` and `token_count=3` do not run the regex.
+    /// match it: at the start of a word (`cpcre2_word_start`), and followed by
+    /// what may follow the keyword (a quote, `]`, a space, `:`, `=` or a colour
+    /// escape's ESC), or by the
+    /// first letter of a suffix, with or without a separator before it (`_key`,
+    /// `.access_key`, `-token`, `Key`). So `max_tokens=9`, `tokenizer=x` and
+    /// `token_count=3` do not run the regex.
     static let keywordTriggers: [RuleTrigger] = {
         let keywords =
             ["password", "passwd", "passphrase", "secret", "apikey", "api_key", "api-key"]
             + ["privatekey", "private_key", "private-key", "token"]
         let literals = keywords.map(RuleTrigger.caseless) + [.exact("pwd")]
         return literals.flatMap { literal in
-            [literal.bounded(follow: "\"']" + BuiltInRules.whitespace + ":=")]
+            [literal.bounded(follow: "\"']\u{1B}" + BuiltInRules.whitespace + ":=kat")]
                 + ["_", ".", "-"].map { separator in
                     var joined = literal
                     joined.bytes += Array(separator.utf8)
@@ -69,7 +79,7 @@ nonisolated enum BuiltInRules {
         ),
         // Twenty characters at least: prose says "bearer of the key", tokens are long.
         (
-            "bearer-token", #"(?i)(?<![a-z0-9])bearer\s++(?<value>[a-z0-9._~+/=-]{20,})"#,
+            "bearer-token", #"(?i)"# + wordStart + #"bearer\s++(?<value>[a-z0-9._~+/=-]{20,})"#,
             [RuleTrigger.caseless("bearer").bounded(follow: BuiltInRules.whitespace)]
         ),
         (
@@ -81,9 +91,9 @@ nonisolated enum BuiltInRules {
         (
             "password-assignment",
             // `pwd` only in lower case: `PWD=/home/x` is the shell's directory.
-            #"(?i)(?<![a-z0-9])(?:password|passwd|passphrase|(?-i:pwd)|secret|api[_-]?key"#
-                + #"|private[_-]?key|token)(?:[_.-](?:key|access[_-]?key|token))?"#
-                + #"(?![a-z0-9_.-])["'\]]?\s*[:=][=>]?\s*["']?"#
+            #"(?i)"# + keyStart + #"(?:password|passwd|passphrase|(?-i:pwd)|secret|api[_-]?key"#
+                + #"|private[_-]?key|token)(?:[_.-]?(?:key|access[_-]?key|token))?"#
+                + #"(?![a-z0-9_.-])(?:\x1b\[[0-9;]*m)?["'\]]?\s*[:=][=>]?\s*["']?"#
                 + #"(?<value>(?<=")(?:[^"\\\r\n]++|\\.)+|(?<=')[^'\r\n]++|(?<!["'])[^\s"'&;]++)"#,
             BuiltInRules.keywordTriggers
         ),

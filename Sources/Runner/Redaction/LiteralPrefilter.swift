@@ -9,8 +9,9 @@ nonisolated struct RuleTrigger: Sendable {
     var bytes: [UInt8]
     /// Whether ASCII letters match in either case (the rule is `(?i)` there).
     var caseless: Bool
-    /// Whether the byte before the literal, if any, must be no ASCII letter or
-    /// digit (the rule starts with `(?<![a-z0-9])` there).
+    /// Whether the literal must start a word (`cpcre2_word_start`: no ASCII
+    /// letter or digit before it, a colour escape's `m`, or a camelCase hump),
+    /// where the rule's lookbehind accepts no more than that.
     var wordStart = false
     /// When set, the byte right after the literal must be one of these (the
     /// rule allows nothing else there); no byte after it does not count.
@@ -28,7 +29,7 @@ nonisolated struct RuleTrigger: Sendable {
 
     /// This trigger, counted only before one of `follow`'s bytes (ASCII letters
     /// in either case: the rules are caseless after their literals) and, when
-    /// `wordStart`, only where no ASCII letter or digit comes before it.
+    /// `wordStart`, only at a word start.
     func bounded(wordStart: Bool = true, follow: String) -> RuleTrigger {
         var t = self
         t.wordStart = wordStart
