@@ -23,7 +23,7 @@ enum VersionCommand {
 enum HelpCommand {
     static func run(_ words: [String]) -> ExitCode {
         switch words.joined(separator: " ") {
-        case "": Terminal.out(Help.main)
+        case "", "--help", "-h", "help": Terminal.out(Help.main)
         case "pack validate", "pack": Terminal.out(Help.packValidate)
         case "state": Terminal.out(Help.state)
         case "connect": Terminal.out(Help.connect)

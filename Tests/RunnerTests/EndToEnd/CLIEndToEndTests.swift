@@ -16,6 +16,8 @@ import Testing
         (["events", "verify", "--help"], "Usage: ward events verify"),
         (["version", "--help"], "Usage: ward version"),
         (["help", "action", "run"], "Usage: ward action run"),
+        (["help", "--help"], "Usage: ward [GLOBAL OPTIONS]"),
+        (["redact", "--help"], "Usage: ward redact"),
         (["action", "--help"], "Usage: ward action"),
     ])
     func everyCommandHasHelp(_ words: [String], _ expected: String) {
