@@ -3,7 +3,8 @@
 # loopback, a throwaway CA), starts `ward connect` against it, sends a few
 # run requests through it (one read-only, one streaming, one redacted, one
 # refused, one timing out), shows what came back, then stops both and shows
-# and verifies the journal. Everything lives in a scratch folder; no root.
+# and verifies the journal. Everything lives in a scratch folder, removed at the
+# end unless WARD_DEMO_KEEP is set (then its path is printed); no root.
 set -uo pipefail
 
 ward=${1:-bin/ward}
@@ -15,7 +16,12 @@ cleanup() {
   [ -n "$ward_pid" ] && kill "$ward_pid" 2>/dev/null
   [ -n "$devcp_pid" ] && kill "$devcp_pid" 2>/dev/null
   wait 2>/dev/null
-  rm -rf "$scratch"
+  if [ -n "${WARD_DEMO_KEEP:-}" ]; then
+    printf '\nkept: %s (config.yaml, journal/, ward.log); try:\n' "$scratch"
+    printf '  %s --config %s/config.yaml --allow-writable events tail\n' "$ward" "$scratch"
+  else
+    rm -rf "$scratch"
+  fi
 }
 trap cleanup EXIT
 
