@@ -64,13 +64,26 @@ import Testing
 
     @Test(arguments: [
         "a\\nb", "x\\r", "\\R", "a\nb", "\\x0a", "\\x{0A}", "\\cJ", "\\012", "\\o{12}",
-        "\\N{U+000A}",
+        "\\N{U+000A}", "\\x{000a}", "\\x{d}", "\\o{0015}", "[\\n]", "[a\\r]", "[^x]\\n",
+        "[]\\n]", "[^]]\\r", "[^[:space:]]\\n",
     ])
     func detectsMultilinePatterns(_ source: String) {
         #expect(Pattern.needsMultilineInput(source))
     }
 
-    @Test func singleLinePatternIsNotMultiline() {
-        #expect(!Pattern.needsMultilineInput("\\\\n[a-z]+\\s"))
+    @Test(arguments: [
+        "\\\\n[a-z]+\\s", #"(?<value>[^"\\\r\n]++)"#, "[^\\r\\n]+", "[^[:space:]\\n]x",
+        "[^\\x{000a}]", "\\x{0b}",
+    ])
+    func singleLinePatternIsNotMultiline(_ source: String) {
+        #expect(!Pattern.needsMultilineInput(source))
+    }
+
+    /// The built-in patterns exclude line breaks in negated classes; each can
+    /// be copied into a config rule.
+    @Test func everyBuiltInPatternPassesTheCheck() {
+        for rule in BuiltInRules.regexRules {
+            #expect(!Pattern.needsMultilineInput(rule.source), "\(rule.id)")
+        }
     }
 }

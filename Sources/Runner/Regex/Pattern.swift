@@ -138,40 +138,73 @@ nonisolated public final class Pattern {
 
     /// True when the pattern can only match text containing a line break, which
     /// per-line redaction never sees (a literal CR/LF or an escape for one).
+    /// Inside a negated class (`[^"\r\n]`) such an escape excludes line breaks,
+    /// which every line already does, so it is allowed there.
     public static func needsMultilineInput(_ source: String) -> Bool {
         if source.utf8.contains(0x0A) || source.utf8.contains(0x0D) { return true }
         let bytes = Array(source.utf8)
         var i = 0
+        // Inside `[...]`: whether it is negated, and where its members begin
+        // (a `]` right there is a member, not the end).
+        var negatedClass: Bool?
+        var membersStart = 0
         while i < bytes.count {
-            if bytes[i] == UInt8(ascii: "\\"), i + 1 < bytes.count {
-                let next = bytes[i + 1]
-                if next == UInt8(ascii: "n") || next == UInt8(ascii: "r")
-                    || next == UInt8(ascii: "R")
-                {
-                    return true
-                }
-                // \cJ and \cM (control escapes), \012 and \015 (octal), \o{12},
-                // and \N{U+000A} style code points.
-                let spelled = String(decoding: bytes[(i + 1)...].prefix(10), as: UTF8.self)
-                    .uppercased()
-                let forms = [
-                    "CJ", "CM", "012", "015", "O{12}", "O{15}", "O{012}", "O{015}", "N{U+A}",
-                    "N{U+D}", "N{U+0A}", "N{U+0D}", "N{U+000A}", "N{U+000D}",
-                ]
-                if forms.contains(where: { spelled.hasPrefix($0) }) { return true }
-                if next == UInt8(ascii: "x") {
-                    let rest = String(decoding: bytes[(i + 2)...].prefix(4), as: UTF8.self)
-                        .lowercased()
-                    if rest.hasPrefix("0a") || rest.hasPrefix("0d") || rest.hasPrefix("{a}")
-                        || rest.hasPrefix("{d}") || rest.hasPrefix("{0a") || rest.hasPrefix("{0d")
-                    {
-                        return true
-                    }
-                }
+            let b = bytes[i]
+            if b == UInt8(ascii: "\\"), i + 1 < bytes.count {
+                if negatedClass != true, escapesLineBreak(bytes, at: i) { return true }
                 i += 2
                 continue
             }
+            if negatedClass != nil {
+                if b == UInt8(ascii: "["), i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: ":"),
+                    let close = (i + 2..<bytes.count).first(where: {
+                        bytes[$0] == UInt8(ascii: "]") && bytes[$0 - 1] == UInt8(ascii: ":")
+                    })
+                {
+                    i = close + 1  // a POSIX class such as [:space:]
+                    continue
+                }
+                if b == UInt8(ascii: "]"), i > membersStart { negatedClass = nil }
+                i += 1
+                continue
+            }
+            if b == UInt8(ascii: "[") {
+                i += 1
+                let negated = i < bytes.count && bytes[i] == UInt8(ascii: "^")
+                if negated { i += 1 }
+                negatedClass = negated
+                membersStart = i
+                continue
+            }
             i += 1
+        }
+        return false
+    }
+
+    /// Whether the escape at `bytes[i]` (a backslash) stands for CR, LF or any
+    /// line break: `\n`, `\r`, `\R`, `\cJ`, `\cM`, octal `\012`/`\015`/`\o{12}`,
+    /// hex `\x0a`/`\x{000a}`, and `\N{U+000A}`.
+    private static func escapesLineBreak(_ bytes: [UInt8], at i: Int) -> Bool {
+        let next = bytes[i + 1]
+        if next == UInt8(ascii: "n") || next == UInt8(ascii: "r") || next == UInt8(ascii: "R") {
+            return true
+        }
+        let spelled = String(decoding: bytes[(i + 1)...].prefix(12), as: UTF8.self).uppercased()
+        if ["CJ", "CM", "012", "015"].contains(where: { spelled.hasPrefix($0) }) { return true }
+        // A braced number: \x{...} (hex), \o{...} (octal), \N{U+...} (hex).
+        func braced(_ opener: String, radix: Int) -> Bool {
+            guard spelled.hasPrefix(opener), let close = spelled.firstIndex(of: "}") else {
+                return false
+            }
+            let digits = spelled[spelled.index(spelled.startIndex, offsetBy: opener.count)..<close]
+            return Int(digits, radix: radix).map { $0 == 0x0A || $0 == 0x0D } ?? false
+        }
+        if braced("X{", radix: 16) || braced("O{", radix: 8) || braced("N{U+", radix: 16) {
+            return true
+        }
+        if next == UInt8(ascii: "x") {
+            let two = String(decoding: bytes[(i + 2)...].prefix(2), as: UTF8.self).lowercased()
+            return two == "0a" || two == "0d"
         }
         return false
     }
