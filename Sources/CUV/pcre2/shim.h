@@ -204,6 +204,19 @@ static inline void cpcre2_check_buckets(const unsigned char *s, size_t n, size_t
     }
 }
 
+/* Compares, at each position `i + j` whose bit `j` is set in `hits`, the
+ * triggers of the buckets in `lanes[j]` (what a vector scan's block left). */
+static inline void cpcre2_check_lanes(const uint8_t *lanes, unsigned hits,
+                                      const unsigned char *s, size_t n, size_t i,
+                                      const cpcre2_buckets *b,
+                                      const cpcre2_trigger *triggers, uint64_t *found) {
+    while (hits) {
+        unsigned j = (unsigned)__builtin_ctz(hits);
+        hits &= hits - 1;
+        if (i + j < n) cpcre2_check_buckets(s, n, i + j, lanes[j], b, triggers, found);
+    }
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -231,11 +244,7 @@ static inline void cpcre2_scan_block(const unsigned char *block, const unsigned 
     if (!hits) return;
     uint8_t lanes[16];
     _mm_storeu_si128((__m128i *)lanes, m);
-    while (hits) {
-        unsigned j = (unsigned)__builtin_ctz(hits);
-        hits &= hits - 1;
-        if (i + j < n) cpcre2_check_buckets(s, n, i + j, lanes[j], b, triggers, found);
-    }
+    cpcre2_check_lanes(lanes, hits, s, n, i, b, triggers, found);
 }
 
 __attribute__((target("ssse3")))
@@ -299,11 +308,7 @@ static inline void cpcre2_scan_block_avx2(const unsigned char *block, const unsi
     if (!hits) return;
     uint8_t lanes[32];
     _mm256_storeu_si256((__m256i *)lanes, m);
-    while (hits) {
-        unsigned j = (unsigned)__builtin_ctz(hits);
-        hits &= hits - 1;
-        if (i + j < n) cpcre2_check_buckets(s, n, i + j, lanes[j], b, triggers, found);
-    }
+    cpcre2_check_lanes(lanes, hits, s, n, i, b, triggers, found);
 }
 
 __attribute__((target("avx2")))
