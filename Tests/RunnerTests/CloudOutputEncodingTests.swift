@@ -54,7 +54,7 @@ import Testing
         let lines = (1...5).map {
             OutputLine(stream: .stdout, seq: $0, text: "line \($0)", eol: .lf)
         }
-        for line in lines { outbox.append(line: line) }
+        for line in lines { outbox.append(line: line, dropping: true) }
 
         let count = outbox.frontLineCount(maxLines: 3, maxBytes: 1 << 20)
         let message = outbox.withFrontLines(count) {
@@ -76,7 +76,7 @@ import Testing
         var outbox = RunOutbox(lineLimit: 1 << 20)
         let line = OutputLine(stream: .stdout, seq: 1, text: "x", eol: .lf)
         let size = WireEncoder.lineBytes(line).count
-        for _ in 0..<4 { outbox.append(line: line) }
+        for _ in 0..<4 { outbox.append(line: line, dropping: true) }
         // Two lines and their comma fit exactly; a third does not.
         #expect(outbox.frontLineCount(maxLines: 256, maxBytes: 2 * size + 1) == 2)
         #expect(outbox.frontLineCount(maxLines: 256, maxBytes: 2 * size) == 1)
@@ -89,7 +89,7 @@ import Testing
         }
         var outbox = RunOutbox(lineLimit: 1000)
         outbox.append(message: Array("accepted".utf8))
-        for seq in 1...25 { outbox.append(line: line(seq)) }
+        for seq in 1...25 { outbox.append(line: line(seq), dropping: true) }
 
         #expect(outbox.droppedLines == 15)
         #expect(outbox.droppedBytes == 1500)
@@ -106,12 +106,36 @@ import Testing
         #expect(joined == Array(expected.joined(separator: [UInt8(ascii: ",")])))
     }
 
+    @Test func withTheLinkUpABatchLargerThanTheBoundIsKeptWhole() {
+        // One pipe read can hold more text than a run's bound when the
+        // concurrent-run limit is high (16 KiB each at 1024 runs): with the
+        // link up none of it may be dropped; with it down the oldest go.
+        let lines = (1...40).map {
+            OutputLine(stream: .stdout, seq: $0, text: String(repeating: "k", count: 99), eol: .lf)
+        }
+        var up = RunOutbox(lineLimit: 1000)
+        up.append(lines: lines, dropping: false)
+        #expect(up.droppedLines == 0)
+        #expect(up.lineBytes == 4000)
+        #expect(up.frontLineCount(maxLines: 256, maxBytes: 1 << 20) == 40)
+
+        var down = RunOutbox(lineLimit: 1000)
+        down.append(lines: lines, dropping: true)
+        #expect(down.droppedLines == 30)
+        #expect(down.lineBytes == 1000)
+        // Once the link is down again, the next line trims the kept surplus.
+        up.append(line: lines[0], dropping: true)
+        #expect(up.lineBytes == 1000)
+        #expect(up.droppedLines == 31)
+    }
+
     @Test func outboxEmptiesEachTimeEverythingIsSent() {
         var outbox = RunOutbox(lineLimit: 1 << 20)
         for round in 1...100 {
             for seq in 1...50 {
                 outbox.append(
-                    line: OutputLine(stream: .stdout, seq: seq, text: "round \(round)", eol: .lf))
+                    line: OutputLine(stream: .stdout, seq: seq, text: "round \(round)", eol: .lf),
+                    dropping: true)
             }
             let count = outbox.frontLineCount(maxLines: 256, maxBytes: 1 << 20)
             #expect(count == 50)
@@ -124,14 +148,14 @@ import Testing
     @Test func releasingTheBufferKeepsWhatIsStillQueued() {
         var outbox = RunOutbox(lineLimit: 1 << 20)
         let first = OutputLine(stream: .stdout, seq: 1, text: "kept", eol: .lf)
-        outbox.append(lines: [first])
+        outbox.append(lines: [first], dropping: true)
         outbox.releaseSpareCapacity()
         #expect(outbox.withFrontLines(1) { Array($0) } == WireEncoder.lineBytes(first))
 
         outbox.removeFront(1)
         outbox.releaseSpareCapacity()
         let second = OutputLine(stream: .stderr, seq: 1, text: "after", eol: .none)
-        outbox.append(lines: [second])
+        outbox.append(lines: [second], dropping: true)
         #expect(outbox.frontLineCount(maxLines: 256, maxBytes: 1 << 20) == 1)
         #expect(outbox.withFrontLines(1) { Array($0) } == WireEncoder.lineBytes(second))
     }

@@ -260,7 +260,10 @@ extension CloudLink: RunSink {
 
     public func runOutput(_ run: RunInfo, _ lines: [OutputLine]) {
         guard let cloudRun = runs[run.id] else { return }
-        cloudRun.outbox.append(lines: lines)
+        // Lines are dropped for room only while the link is down; while it
+        // is up, pausing the children bounds the outbox.
+        let linkUp = phase == .open || phase == .closing
+        cloudRun.outbox.append(lines: lines, dropping: !linkUp)
         if phase == .open, client?.isWritable == true {
             flush()
         }

@@ -1,7 +1,11 @@
 /// What the link still has to send for one run, in order: messages (accepted,
-/// the cap's gap, the result) and output lines. Lines are bounded: past
-/// `lineLimit` the oldest buffered lines are dropped and counted, so a run
-/// whose link is down keeps its newest output and honest counts of the rest.
+/// the cap's gap, the result) and output lines. Lines are bounded while the
+/// link is down: past `lineLimit` the oldest buffered lines are dropped and
+/// counted, so the run keeps its newest output and honest counts of the rest.
+/// While the link is up nothing is dropped: backpressure bounds the outbox
+/// instead (the children are paused whenever the websocket is full, so it
+/// holds at most one pipe read more than it could send), and one read can be
+/// larger than `lineLimit` when the concurrent-run limit is high.
 ///
 /// Lines are encoded once, straight into one buffer, each followed by a
 /// comma: consecutive lines are then one contiguous, already joined slice
@@ -84,7 +88,9 @@ struct RunOutbox {
 
     /// Encodes and queues `lines` in order (one access to the outbox for a
     /// whole pipe read's worth). An empty buffer is sized for them at once.
-    mutating func append(lines: [OutputLine]) {
+    /// With `dropping` (the link is down) the oldest lines go while over the
+    /// bound; without it every line is kept.
+    mutating func append(lines: [OutputLine], dropping: Bool) {
         if lineData.isEmpty {
             var estimate = 0
             for i in lines.indices {
@@ -92,19 +98,19 @@ struct RunOutbox {
             }
             lineData.reserveCapacity(estimate)
         }
-        for i in lines.indices { append(line: lines[i]) }
+        for i in lines.indices { append(line: lines[i], dropping: dropping) }
     }
 
-    /// Encodes and queues a line, dropping the oldest lines while over the
-    /// bound.
-    mutating func append(line: OutputLine) {
+    /// Encodes and queues a line; with `dropping`, drops the oldest lines
+    /// while over the bound.
+    mutating func append(line: OutputLine, dropping: Bool) {
         let offset = dataBase + lineData.count
         WireEncoder.appendLine(line, into: &lineData)
         lineData.append(UInt8(ascii: ","))
         let count = dataBase + lineData.count - offset
         items.append(.line(start: offset, count: count, textBytes: line.byteCount))
         lineBytes += line.byteCount
-        while lineBytes > lineLimit, let index = oldestLine() {
+        while dropping, lineBytes > lineLimit, let index = oldestLine() {
             guard case .line(let from, let count, let bytes) = items[index] else { break }
             dataConsumed = from + count
             // Only a few messages (accepted, the cap's gap) can sit before the

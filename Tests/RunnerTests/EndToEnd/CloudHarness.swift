@@ -81,7 +81,7 @@ nonisolated final class CloudHarness {
     /// by default) plus `extra` top-level YAML.
     func writeConfig(
         controlPlane: [String]? = nil, timings: [String: Int] = [:], morePacks: [String] = [],
-        extra: String = ""
+        maxConcurrentRuns: Int = 3, extra: String = ""
     ) {
         let fixtures = WardProcess.repoRoot + "/Tests/RunnerTests/Fixtures"
         let fast: [String: Int] = [
@@ -102,7 +102,7 @@ nonisolated final class CloudHarness {
               path: ./journal/events.jsonl
             limits:
               kill_grace_s: 1
-              max_concurrent_runs: 3
+              max_concurrent_runs: \(maxConcurrentRuns)
               ceilings: {max_output_bytes: 1073741824, max_output_lines: 100000000}
             log:
               level: debug

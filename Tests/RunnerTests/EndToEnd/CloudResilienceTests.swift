@@ -231,6 +231,26 @@ nonisolated struct CloudResilienceTests {
         #expect(h.events("disconnected").isEmpty, "log:\n\(h.wardLog)")
     }
 
+    @Test func fullPipeReadsLargerThanTheRunBoundAreAllDelivered() throws {
+        // At 1024 concurrent runs each run's outbox bound is 16 KiB, less than
+        // one full pipe read (64 KiB). With the link up nothing may be dropped
+        // for room: every line of a fast writer arrives, and no run.dropped.
+        let h = try CloudHarness(peerFlags: ["--summarize-output"])
+        h.writeConfig(timings: ["heartbeat_ms": 60_000], maxConcurrentRuns: 1024)
+        try h.startWard()
+        #expect(h.connected())
+        h.send("run cloud.flood mib=32 width=128 --reason full reads --id full-1")
+        let result = try #require(h.result("full-1", polls: 6_000))
+        #expect(result["outcome"]?.stringValue == "exited")
+        let lines = (32 << 20) / 128
+        #expect(result["counts"]?["forwarded"]?["lines"]?.intValue == Int64(lines))
+        let frames = h.received("run.output", run: "full-1")
+        let total = frames.compactMap { $0["lines"]?.intValue }.reduce(0, +)
+        #expect(total == Int64(lines))
+        #expect(h.received("run.dropped", run: "full-1").count == 0)
+        #expect(h.events("disconnected").isEmpty, "log:\n\(h.wardLog)")
+    }
+
     @Test func gibibyteStreamKeepsResidentMemoryFlat() throws {
         // 1 GiB of 16 KiB lines through redaction, TLS and the websocket to a
         // reader that keeps up. Resident memory is sampled once the first
