@@ -124,5 +124,32 @@ do {
     Terminal.err("ward: process setup failed: \(error)")
     exit(ExitCode.internalError.rawValue)
 }
+/// The first command-line word that is not UTF-8, as a message naming it.
+/// Swift reads such a word with U+FFFD in place of the bad bytes, so a run
+/// would get a value other than the one typed: ward refuses it instead.
+func invalidUTF8Word() -> String? {
+    let argv = CommandLine.unsafeArgv
+    for index in 1..<Int(CommandLine.argc) {
+        guard let word = argv[index],
+            String(validatingCString: word) == nil
+        else { continue }
+        let text = String(cString: word)
+        let previous = index > 1 ? argv[index - 1].map { String(cString: $0) } : nil
+        var what = "command-line word \(index)"
+        if previous == "--arg", let eq = text.firstIndex(of: "=") {
+            what = "the value of --arg \(text[..<eq])"
+        } else if let previous, previous.hasPrefix("-") {
+            what = "the value of \(previous)"
+        }
+        return "ward: \(what) is not valid UTF-8: ward takes UTF-8 text only,"
+            + " and would otherwise run with the bad bytes replaced"
+    }
+    return nil
+}
+
+if let message = invalidUTF8Word() {
+    Terminal.err(message)
+    exit(ExitCode.usage.rawValue)
+}
 let words = CommandLine.arguments.dropFirst().map { $0 }
 exit(wardMain(Array(words)).rawValue)

@@ -40,6 +40,28 @@ import Testing
         #expect(out.stderr.hasPrefix("ward"))
     }
 
+    @Test(arguments: [
+        ("--reason r --arg \"message=$bad\"", "the value of --arg message is not valid UTF-8"),
+        ("--reason \"$bad\" --arg message=hi", "the value of --reason is not valid UTF-8"),
+        ("\"$bad\"", "command-line word 6 is not valid UTF-8"),
+    ])
+    func commandLineWordThatIsNotUTF8IsRefusedNotRepaired(_ words: String, _ expected: String) {
+        // Latin-1 bytes would reach the action as U+FFFD, a value nobody
+        // typed: the word is refused and named (never echoed), nothing runs.
+        let s = Scratch()
+        let script = s.dir.write(
+            "run.sh",
+            """
+            bad=$(printf 'caf\\351')
+            exec "$1" --config "$2" action run e2e.echo \(words)
+            """)
+        let out = WardProcess.exec(["/bin/sh", script, WardProcess.binary, s.config])
+        #expect(out.status == 2, "\(out.stderr)")
+        #expect(out.stderr.contains(expected), "\(out.stderr)")
+        #expect(!out.stderr.contains("caf"), "the bad word was echoed: \(out.stderr)")
+        #expect(access(s.journalPath, F_OK) != 0, "something was journaled")
+    }
+
     @Test func versionPrintsTheVersion() throws {
         #expect(WardProcess.run(["version"]).stdout == "ward \(WardVersion.current)\n")
         let doc = try JSONReader.parse(WardProcess.run(["version", "--json"]).stdout)
