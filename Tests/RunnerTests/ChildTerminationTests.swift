@@ -91,16 +91,17 @@ import Testing
         run.finish(checking: job.map { [$0] } ?? [])
     }
 
-    @Test func adoptedOrphanIsReapedWhenItExits() throws {
-        // The orphan holds no pipe, so the run ends at once and the orphan
-        // lives on, reparented to this process; once it exits, only the
-        // reaper's waitpid stops it from staying a zombie.
+    @Test func adoptedOrphanIsKilledWithTheRunAndReaped() throws {
+        // The orphan holds no pipe, so the run ends as soon as the shell
+        // exits; the orphan, reparented to this process and still in the
+        // run's group, is killed as the run ends (nothing outlives its run),
+        // and only the reaper's waitpid stops it from staying a zombie.
         let run = try ChildRun([ProcessFixtures.path("orphan_quiet.sh")])
         run.run()
         let orphan = run.pid(after: "orphan")
         #expect(orphan != nil)
         #expect(run.info?.pipesForceClosed == false)
-        #expect(run.info?.descendantsKilled == 0)
+        #expect(run.info?.descendantsKilled == 1)
         run.finish(checking: orphan.map { [$0] } ?? [])
     }
 }

@@ -226,6 +226,12 @@ public final class ChildProcess {
         guard let status = exitStatus,
             pipes.values.allSatisfy({ !$0.isOpen || $0.hasEnded })
         else { return false }
+        // Whatever the run left in its own group (a background job that
+        // closed its output, say) ends with the run, so no process outlives
+        // it. One probe in the usual case, where the group is already empty.
+        if Glibc.kill(-pid, 0) == 0 {
+            signalRun(SIGKILL, table: ProcessTable.all())
+        }
         isFinished = true
 
         escalationTimer?.close()

@@ -33,6 +33,26 @@ import Testing
         for pid in pids(doc) { #expect(!processExists(pid)) }
     }
 
+    @Test func backgroundJobThatClosedItsOutputDoesNotOutliveTheRun() {
+        // The script starts `sleep 300` with its stdio on /dev/null and exits
+        // at once: the run ends as exited, and the sleep, still in the run's
+        // group, is killed with it rather than left running on the host.
+        let s = Scratch()
+        let (status, doc, out) = s.runJSON("e2e.sleep", ["--arg", "mode=detached"])
+        #expect(status == 0, "\(out.stderr)")
+        #expect(doc["outcome"] == "exited")
+        let found = pids(doc)
+        #expect(found.count == 2, "\(doc.lineTexts)")
+        for pid in found {
+            var polls = 0
+            while processExists(pid) && polls < 200 {
+                usleep(10_000)
+                polls += 1
+            }
+            #expect(!processExists(pid), "pid \(pid) outlived its run")
+        }
+    }
+
     @Test func childSeesOnlyStdioDefaultSignalsNullStdinAndADeclaredEnvironment() {
         let s = Scratch()
         let (status, doc, _) = s.runJSON("e2e.fds")
