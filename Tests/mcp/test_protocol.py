@@ -3,6 +3,7 @@
 import json
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 from support import (BASE_ENV, MAX_LINE_BYTES, alive, group_members, journal, sleeper_group,
@@ -200,6 +201,28 @@ def test_request_id_in_flight_cannot_be_reused(raw):
     assert reply["error"]["code"] == -32600
     ward.send({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 1}})
     assert ward.request(2, "ping")["id"] == 2
+
+
+def test_cancelled_call_gets_no_reply_at_all(raw, scratch):
+    # The run's end comes after the cancel; its reply must be dropped, not sent
+    # as a bare `null` line (RawWard fails the next recv on any line that is
+    # not a JSON-RPC message).
+    ward = raw()
+    ward.initialize()
+    ward.send({"jsonrpc": "2.0", "id": "c-1", "method": "tools/call",
+               "params": {"name": "mcp_sleep", "arguments": {"reason": "cancel, no reply"}}})
+    group = sleeper_group(ward.proc.pid)
+    ward.send({"jsonrpc": "2.0", "method": "notifications/cancelled",
+               "params": {"requestId": "c-1"}})
+    deadline = time.monotonic() + 10
+    while not [e for e in journal(scratch) if e["event"] == "finished"]:
+        assert time.monotonic() < deadline, "the cancelled run never finished"
+        time.sleep(0.05)
+    assert group_members(group) == []
+    assert ward.request(2, "ping") == {"jsonrpc": "2.0", "id": 2, "result": {}}
+    ward.close_stdin()
+    assert ward.wait() == 0
+    assert [json.loads(line).get("id") for line in ward.raw_lines] == [0, 2]
 
 
 def test_stdin_closed_mid_call_kills_the_run_and_exits_cleanly(raw, scratch):

@@ -104,7 +104,9 @@ final class ToolCallSink: RunSink {
         guard !isDone else { return }
         isDone = true
         entries.removeAll()
-        reply(cancelled ? nil : message)
+        // Spelled out: JSONValue takes `nil` as its own `.null`, which would
+        // be sent as a bare `null` line.
+        reply(cancelled ? JSONValue?.none : message)
     }
 
     /// Sends `notifications/progress` when the client asked for it, at most
