@@ -23,6 +23,14 @@ struct ParsedOptions {
 
     /// Every value of repeatable option `name`.
     func all(_ name: String) -> [String] { values[name] ?? [] }
+
+    /// Refuses positional words, for a command that takes none: a word
+    /// silently ignored could be a file the user believes was checked.
+    func requireNoPositionals(_ command: String, _ why: String = "takes no arguments")
+        throws(CommandFailure)
+    {
+        guard positionals.isEmpty else { throw ArgumentParser.usage(command, why) }
+    }
 }
 
 /// A small strict parser: unknown options and missing values are usage errors

@@ -18,6 +18,8 @@ enum EventsTailCommand {
             Terminal.out(Help.eventsTail)
             return .ok
         }
+        try o.requireNoPositionals(
+            "events tail", "takes no arguments: it reads the config's journal (journal.path)")
         var count = 10
         if let text = o.value("lines") {
             guard let n = Int(text), n >= 0, n <= 1_000_000 else {
@@ -66,6 +68,10 @@ enum EventsVerifyCommand {
             Terminal.out(Help.eventsVerify)
             return .ok
         }
+        try o.requireNoPositionals(
+            "events verify",
+            "takes no arguments: it verifies the config's journal (journal.path); point --config at a config naming the copy to check another"
+        )
         var anchor: JournalAnchor?
         if let text = o.value("anchor") {
             guard let a = JournalAnchor(parsing: text) else {

@@ -10,6 +10,7 @@ enum VersionCommand {
             Terminal.out(Help.version)
             return .ok
         }
+        try o.requireNoPositionals("version")
         if o.flag("json") {
             Terminal.out(JSONWriter.string(["version": .string(WardVersion.current)]))
         } else {
@@ -78,6 +79,7 @@ enum ActionListCommand {
             Terminal.out(Help.actionList)
             return .ok
         }
+        try o.requireNoPositionals("action list")
         let (_, registry) = try globals.loadRegistry()
         let width = registry.actions.map(\.name.count).max() ?? 0
         for a in registry.actions {

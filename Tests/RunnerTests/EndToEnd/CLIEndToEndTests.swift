@@ -32,6 +32,10 @@ import Testing
         ["action", "run", "x", "--reason"],
         ["action", "run", "x", "--reason", "r", "--arg", "novalue"],
         ["action", "run", "--reason", "r"], ["state", "extra"], ["--log-level", "loud", "version"],
+        // A stray word is refused, never ignored: `events verify FILE` used to
+        // report the configured journal as OK without reading FILE.
+        ["events", "verify", "/tmp/copied-events.jsonl"], ["events", "tail", "extra"],
+        ["action", "list", "extra"], ["version", "extra"],
     ])
     func usageErrorsExitTwoWithAMessage(_ words: [String]) {
         let s = Scratch()
