@@ -59,6 +59,11 @@ import Testing
         w.append(("bearer-token", "bearer\tabcdefghijklmnopqrstuvwxyz0123"))
         w.append(("bearer-token", "\u{1B}[1mBearer abcdefghijklmnopqrstuvwxyz0123"))
         w.append(("aws-secret-key", "aws_secretaccesskey=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"))
+        for variable in ["MYSQL_PWD", "PGPASSWORD", "SSHPASS", "REDISCLI_AUTH"] {
+            w.append(("password-assignment", "\(variable)=s3cr3t-v4lue"))
+        }
+        w.append(("url-credentials", "postgres://app:dbpass12345@db:5432/app"))
+        w.append(("url-credentials", "redis://:s3cr3t@cache"))
         w.append(("private-key", "-----BEGIN RSA PRIVATE KEY-----"))
         w.append(("private-key", "-----BEGIN PRIVATE KEY-----"))
         w.append(("private-key", "-----BEGIN OPENSSH PRIVATE KEY-----"))

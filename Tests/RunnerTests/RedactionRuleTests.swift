@@ -63,6 +63,21 @@ import Testing
         ),
         ("token \(githubToken)", "token \(marker("github-token"))"),
         ("hook xoxb-1234567890-abcdef", "hook \(marker("slack-token"))"),
+        // Client variables with a password under no keyword of their own.
+        ("MYSQL_PWD=secretC1234", "MYSQL_PWD=\(marker("password-assignment"))"),
+        ("export PGPASSWORD=secretN1234", "export PGPASSWORD=\(marker("password-assignment"))"),
+        ("SSHPASS='s3cret pass'", "SSHPASS='\(marker("password-assignment"))'"),
+        ("REDISCLI_AUTH=r3d1s", "REDISCLI_AUTH=\(marker("password-assignment"))"),
+        // A URL's user info: only the password goes.
+        (
+            "DATABASE_URL=postgres://app:dbpass12345@db.internal:5432/app",
+            "DATABASE_URL=postgres://app:\(marker("url-credentials"))@db.internal:5432/app"
+        ),
+        ("redis://:secretS1234@cache:6379", "redis://:\(marker("url-credentials"))@cache:6379"),
+        (
+            "GET https://deploy:t0k3n@git.example.com/repo.git",
+            "GET https://deploy:\(marker("url-credentials"))@git.example.com/repo.git"
+        ),
     ]
 
     @Test(arguments: positives)
@@ -74,7 +89,9 @@ import Testing
     nonisolated static let negatives = [
         "pass_count=3", "tokenizer=x", "max_tokens=100", "token_count=5", "password_hash=abc",
         "maxTokens=100", "passwordHash=abc", "numTokens: 3", "TOKENIZER=x",
-        "secretary=alice", "PWD=/home/user", "the bearer of bad news", "Bearer short",
+        "secretary=alice", "PWD=/home/user", "OLDPWD=/tmp", "the bearer of bad news",
+        "Bearer short",
+        "https://example.com:8443/path", "ssh://git@github.com/org/repo.git", "mailto:a@b.c",
         "AKIAshort", "XAKIAIOSFODNN7EXAMPLE", "ghp_short", "eyJhbGciOiJIUzI1NiJ9",
         "sha 0123456789abcdef0123456789abcdef", "-----BEGIN CERTIFICATE-----",
     ]

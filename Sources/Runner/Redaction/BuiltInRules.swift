@@ -44,14 +44,23 @@ nonisolated enum BuiltInRules {
             ["password", "passwd", "passphrase", "secret", "apikey", "api_key", "api-key"]
             + ["privatekey", "private_key", "private-key", "token"]
         let literals = keywords.map(RuleTrigger.caseless) + [.exact("pwd")]
-        return literals.flatMap { literal in
-            [literal.bounded(follow: "\"']\u{1B}" + BuiltInRules.whitespace + ":=kat")]
-                + ["_", ".", "-"].map { separator in
-                    var joined = literal
-                    joined.bytes += Array(separator.utf8)
-                    return joined.bounded(follow: "kat")
-                }
-        }
+        // Client variables that hold a password under no keyword of their own
+        // (`MYSQL_PWD`, `DB_PWD`: `PWD` after `_`; PostgreSQL, sshpass, redis-cli).
+        let follow = "\"']\u{1B}" + BuiltInRules.whitespace + ":=_.-kat"
+        let variables: [RuleTrigger] =
+            [RuleTrigger.exact("_PWD").bounded(wordStart: false, follow: follow)]
+            + ["PGPASSWORD", "SSHPASS", "REDISCLI_AUTH"].map {
+                RuleTrigger.exact($0).bounded(follow: follow)
+            }
+        return variables
+            + literals.flatMap { literal in
+                [literal.bounded(follow: "\"']\u{1B}" + BuiltInRules.whitespace + ":=kat")]
+                    + ["_", ".", "-"].map { separator in
+                        var joined = literal
+                        joined.bytes += Array(separator.utf8)
+                        return joined.bounded(follow: "kat")
+                    }
+            }
     }()
 
     static let regexRules: [(id: String, source: String, triggers: [RuleTrigger])] = [
@@ -88,10 +97,20 @@ nonisolated enum BuiltInRules {
                 + #"(?:[a-z][a-z0-9._-]*+\s++)?(?<value>[^\s"']++)"#,
             [.caseless("authorization")]
         ),
+        // The password in a URL's user info (`postgres://app:pw@db`,
+        // `redis://:pw@cache`): only the password is replaced.
+        (
+            "url-credentials",
+            #"(?i)(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,30}://[^\s/?#@:"'<>]{0,256}:"#
+                + #"(?<value>[^\s/?#@"'<>]{1,256})@"#,
+            [.exact("://")]
+        ),
         (
             "password-assignment",
-            // `pwd` only in lower case: `PWD=/home/x` is the shell's directory.
-            #"(?i)"# + keyStart + #"(?:password|passwd|passphrase|(?-i:pwd)|secret|api[_-]?key"#
+            // `pwd` only in lower case: `PWD=/home/x` is the shell's directory;
+            // upper case after `_` (`MYSQL_PWD`), never as `OLDPWD`.
+            #"(?i)"# + keyStart + #"(?:password|passwd|passphrase|secret|api[_-]?key"#
+                + #"|(?-i:pwd|(?<=_)PWD|PGPASSWORD|SSHPASS|REDISCLI_AUTH)"#
                 + #"|private[_-]?key|token)(?:[_.-]?(?:key|access[_-]?key|token))?"#
                 + #"(?![a-z0-9_.-])(?:\x1b\[[0-9;]*m)?["'\]]?\s*[:=][=>]?\s*["']?"#
                 + #"(?<value>(?<=")(?:[^"\\\r\n]++|\\.)+|(?<=')[^'\r\n]++|(?<!["'])[^\s"'&;]++)"#,
