@@ -93,30 +93,69 @@ final class TerminalSink: RunSink {
     enum Mode { case stream, buffered, json }
 
     let mode: Mode
-    /// Buffered lines; nil marks where the output cap's gap goes.
-    var lines: [OutputLine?] = []
     var dropped: OutputCap.Gap?
     var notes: [String] = []
     var exitCode: ExitCode = .internalError
-    /// Rendered lines not yet written to stdout.
+    /// Rendered lines not yet written to stdout (or, held for the end of the
+    /// run, not yet moved to `held`).
     private var printed: [UInt8] = []
+    /// Without `--stream` the output waits for the run's end: as rendered
+    /// bytes (for `--json`, each line's JSON), in pieces of about
+    /// `heldChunkBytes`, so holding it costs about its own size and never a
+    /// copy of all of it while it grows.
+    private var held: [[UInt8]] = []
+    /// Where in `held` the output cap's note goes (buffered mode).
+    private var noteAt: Int?
+    /// Lines held, for `--json`'s separators.
+    private var heldLines = 0
 
     /// Most rendered bytes gathered before one write to stdout. One write per
     /// line held `--stream` to about 15 MB/s (a system call per 100-byte
     /// line); 64 KiB is one Linux pipe buffer, so a reader sees output as
     /// promptly as a pipe can deliver it.
     static let writeChunkBytes = 64 * 1024
+    /// Size of one piece of held output.
+    static let heldChunkBytes = 256 * 1024
 
     init(mode: Mode) { self.mode = mode }
 
     func runStarted(_ run: RunInfo) {}
 
     func runOutput(_ run: RunInfo, _ batch: [OutputLine]) {
-        if mode == .stream {
+        switch mode {
+        case .stream:
             for line in batch { printLine(line) }
             flushPrinted()
-        } else {
-            lines.append(contentsOf: batch)
+        case .buffered:
+            for line in batch {
+                TerminalSink.render(line, into: &printed)
+                if printed.count >= Self.heldChunkBytes { holdPrinted() }
+            }
+        case .json:
+            for line in batch {
+                // `[` and `]` come at the end: elements after the first start
+                // with their comma.
+                printed.append(contentsOf: (heldLines == 0 ? "\n    " : ",\n    ").utf8)
+                JSONWriter.write(line.json, into: &printed)
+                heldLines += 1
+                if printed.count >= Self.heldChunkBytes { holdPrinted() }
+            }
+        }
+    }
+
+    /// Moves the rendered bytes into `held`.
+    private func holdPrinted() {
+        guard !printed.isEmpty else { return }
+        held.append(printed)
+        printed = []
+        printed.reserveCapacity(Self.heldChunkBytes + Self.writeChunkBytes)
+    }
+
+    /// Writes the held pieces in `range` to stdout, freeing each once written.
+    private func writeHeld(_ range: Range<Int>) {
+        for i in range {
+            Terminal.write(1, bytes: held[i])
+            held[i] = []
         }
     }
 
@@ -129,7 +168,8 @@ final class TerminalSink: RunSink {
             flushPrinted()
             Terminal.out(note)
         } else if mode == .buffered {
-            lines.append(nil)
+            holdPrinted()
+            noteAt = held.count
         }
         notes.append(note)
     }
@@ -165,24 +205,42 @@ final class TerminalSink: RunSink {
         switch mode {
         case .json:
             guard case .object(var o) = result.json else { return }
+            holdPrinted()
             o["argv"] = .array(run.argv.map { .string($0) })
-            o["lines"] = .array(lines.compactMap { $0?.json })
+            // The held lines go where this placeholder is printed (no argv
+            // element or other value can hold a NUL).
+            let placeholder = "\u{0}ward-lines\u{0}"
+            o["lines"] = .string(placeholder)
             if let dropped { o["dropped"] = dropped.json }
-            Terminal.out(JSONWriter.pretty(.object(o)))
+            let document = Array(JSONWriter.pretty(.object(o)).utf8)
+            let mark = Array(JSONWriter.string(.string(placeholder)).utf8)
+            guard let at = TerminalSink.firstIndex(of: mark, in: document) else {
+                preconditionFailure("the lines placeholder is not in the document")
+            }
+            Terminal.write(1, bytes: Array(document[..<at]) + Array("[".utf8))
+            writeHeld(0..<held.count)
+            let close = heldLines == 0 ? "]" : "\n  ]"
+            Terminal.write(1, bytes: Array(close.utf8) + document[(at + mark.count)...] + [0x0A])
         case .buffered, .stream:
             if mode == .buffered {
-                for line in lines {
-                    if let line {
-                        printLine(line)
-                    } else {
-                        flushPrinted()
-                        Terminal.out(notes.first ?? "")
-                    }
-                }
-                flushPrinted()
+                holdPrinted()
+                let split = noteAt ?? held.count
+                writeHeld(0..<split)
+                if noteAt != nil { Terminal.out(notes.first ?? "") }
+                writeHeld(split..<held.count)
             }
             Terminal.err(TerminalSink.summary(result))
         }
+    }
+
+    /// Where `needle` first occurs in `haystack`.
+    static func firstIndex(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard needle.count <= haystack.count else { return nil }
+        for start in 0...(haystack.count - needle.count)
+        where haystack[start..<(start + needle.count)].elementsEqual(needle) {
+            return start
+        }
+        return nil
     }
 
     /// Adds one line to the bytes waiting for stdout, writing them out once

@@ -33,6 +33,62 @@ import Testing
             out.lines == ["out| ok", "out| \\x1f\u{FFFD}\\x08\\x00\u{FFFD}\u{FFFD}abc", "out| été"])
     }
 
+    /// Peak resident size (VmHWM) of `ward action run e2e.wide mib=16` in
+    /// `mode`, read once ward has written its first output: in buffered and
+    /// JSON mode that is after the run ended and all its output is held.
+    /// (`ru_maxrss` would count the test runner's own size: the child starts
+    /// as its fork.)
+    static func peakWhileHolding(_ s: Scratch, _ mode: [String]) -> (peakKiB: Int, bytes: Int) {
+        let out = TestSpawn.pipePair()
+        let argv =
+            [
+                WardProcess.binary, "--config", s.config, "action", "run", "e2e.wide", "--arg",
+                "mib=16",
+            ]
+            + ["--opt", "max_output_bytes=16777216", "--reason", "memory bound"] + mode
+        guard
+            let pid = TestSpawn.spawn(
+                argv, environment: ["PATH=/usr/bin:/bin", "LANG=C.UTF-8"], stdin: .null,
+                stdout: .fd(out.write), stderr: .null)
+        else {
+            Issue.record("cannot start ward")
+            return (0, 0)
+        }
+        close(out.write)
+        var ready = pollfd(fd: out.read, events: Int16(POLLIN), revents: 0)
+        _ = poll(&ready, 1, 60_000)
+        let status = TempDir.readAbsolute("/proc/\(pid)/status") ?? ""
+        let peak =
+            status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+            .flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
+        var bytes = 0
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = read(out.read, &buffer, buffer.count)
+            if n > 0 { bytes += n } else if n == 0 || errno != EINTR { break }
+        }
+        close(out.read)
+        var code: Int32 = 0
+        waitpid(pid, &code, 0)
+        #expect(code == 0)
+        return (peak, bytes)
+    }
+
+    @Test func heldOutputCostsAboutItsOwnSize() {
+        // 16 MiB of output held until the run ends (buffered, --json) costs
+        // about its own size over streaming it: --json held each line as a
+        // JSON tree, 4.6 times the text here and 17 times for short lines.
+        let s = Scratch()
+        let streamed = Self.peakWhileHolding(s, ["--stream"])
+        for mode in [[], ["--json"]] {
+            let held = Self.peakWhileHolding(s, mode)
+            #expect(held.bytes > 16 << 20, "\(mode)")
+            #expect(
+                held.peakKiB - streamed.peakKiB < 24 << 10,
+                "\(mode): \(held.peakKiB) KiB against \(streamed.peakKiB) KiB streamed")
+        }
+    }
+
     @Test func controlBytesPastTheFirstWordPrintAsHex() {
         let s = Scratch()
         let out = s.ward([
