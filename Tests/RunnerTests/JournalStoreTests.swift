@@ -172,6 +172,23 @@ import Testing
         }
     }
 
+    @Test(arguments: [("folder", "EISDIR"), ("/dev/null", "not a regular file")])
+    func aPathThatIsNoRegularFileIsRefusedAndNothingIsCreated(_ kind: String, _ why: String)
+        throws
+    {
+        // A folder or a device as journal.path: refused at once, naming it,
+        // with no `.lock` file left beside it (in `/` for `path: /tmp`).
+        let dir = T.makeTempDirectory()
+        defer { T.remove(dir) }
+        let path = kind == "folder" ? dir + "/events.jsonl" : kind
+        if kind == "folder" { #expect(mkdir(path, 0o700) == 0) }
+        let store = JournalStore(path: path, rotateBytes: 1024, keepFiles: 1)
+        #expect(throws: JournalError.cannotOpen(path: path, errno: why)) {
+            _ = try store.append(event: "note", fields: JSONObject())
+        }
+        #expect(access(path + ".lock", F_OK) != 0)
+    }
+
     @Test func documentedExampleVerifiesAndIsWhatTheStoreWrites() throws {
         let dir = T.makeTempDirectory()
         defer { T.remove(dir) }

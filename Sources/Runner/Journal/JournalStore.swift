@@ -78,6 +78,13 @@ nonisolated public final class JournalStore {
 
     private func openLock() throws(JournalError) -> JournalFile {
         if let lockFile { return lockFile }
+        // A journal path that names a folder or a device is refused before
+        // anything (the lock file beside it, say) is created.
+        var info = stat()
+        if stat(files.path, &info) == 0 && info.st_mode & S_IFMT != S_IFREG {
+            let why = info.st_mode & S_IFMT == S_IFDIR ? "EISDIR" : "not a regular file"
+            throw .cannotOpen(path: files.path, errno: why)
+        }
         try JournalPaths.makeDirectories(files.directory)
         guard let file = try JournalFile.open(files.lockPath, writable: true, create: true) else {
             preconditionFailure("open with O_CREAT returned no file")
