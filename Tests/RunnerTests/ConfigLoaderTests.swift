@@ -77,6 +77,17 @@ private func problems(_ name: String) -> [String] {
         #expect(config.ceilings == defaults.ceilings)
     }
 
+    @Test func sectionsLeftEmptyKeepTheirDefaults() throws {
+        // `runner:` with nothing after it is YAML null: the same as `runner: {}`.
+        let config = try load("empty-sections.yaml").get()
+        let defaults = RunnerConfig.defaults(baseDirectory: PackFixtures.config)
+        #expect(config.logLevel == .debug)
+        #expect(config.runnerID == defaults.runnerID)
+        #expect(config.journalPath == defaults.journalPath)
+        #expect(config.maxConcurrentRuns == defaults.maxConcurrentRuns)
+        #expect(config.redactionRules.isEmpty)
+    }
+
     @Test func reportsEveryProblemWithPosition() {
         let ceiling = "limits.ceilings"
         #expect(

@@ -49,8 +49,12 @@ enum ConfigLoader {
         case .success(let root):
             let names = sections.map(\.name)
             if let fields = Fields(root, path: "", allowed: names, into: &d) {
+                // A section left empty (`runner:` with nothing after it) is
+                // YAML null: it changes nothing, like `runner: {}`.
                 for section in sections {
-                    if let node = fields[section.name] { section.read(node, base, &config, &d) }
+                    if let node = fields[section.name], node.scalar?.isNull != true {
+                        section.read(node, base, &config, &d)
+                    }
                 }
             }
         }
