@@ -84,7 +84,7 @@ enum ActionListCommand {
         let width = registry.actions.map(\.name.count).max() ?? 0
         for a in registry.actions {
             let pad = String(repeating: " ", count: width - a.name.count)
-            Terminal.out("\(a.name)\(pad)  \(a.description)")
+            Terminal.out("\(a.name)\(pad)  \(TerminalSink.visible(a.description))")
         }
         return .ok
     }

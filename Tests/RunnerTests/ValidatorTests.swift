@@ -255,6 +255,23 @@ import Testing
         #expect(r?.errors.map(\.field) == ["options.max_output_lines"])
     }
 
+    @Test(arguments: ["timeout_s", "max_output_lines", "retries"])
+    func repeatedOptionIsOneErrorSayingSo(_ name: String) {
+        // Declared, undeclared or unknown: the second occurrence adds exactly
+        // one error, "given more than once", not a copy of the first's.
+        let once = refusal(
+            Fixture.request(
+                "t.count", [("count", .json(1))],
+                options: [(name, .json(5)), ("no_such", .json(1))]))
+        let twice = refusal(
+            Fixture.request(
+                "t.count", [("count", .json(1))],
+                options: [(name, .json(5)), (name, .json(6)), ("no_such", .json(1))]))
+        let errors = (twice?.errors ?? []).map(\.description)
+        #expect(errors.count == (once?.errors.count ?? 0) + 1, "\(errors)")
+        #expect(errors.filter { $0.contains("given more than once") }.count == 1, "\(errors)")
+    }
+
     @Test func refusesUnknownOption() {
         let r = refusal(
             Fixture.request("t.count", [("count", .json(1))], options: [("retries", .json(3))]))

@@ -190,7 +190,7 @@ public struct Validator {
             case .json(.int(let i)): n = i
             case .text(let t):
                 guard let i = Validator.parseInteger(t) else {
-                    return fail("expected an integer, got \(shown(t))")
+                    return fail("expected an integer within 64 bits, got \(shown(t))")
                 }
                 n = i
             default: return fail("expected an integer, got \(raw.typeName)")
@@ -215,8 +215,14 @@ public struct Validator {
         errors: inout [FieldError]
     ) -> [ClampedOption] {
         var asked: [OptionName: Int64] = [:]
+        var seen: Set<String> = []
         for (name, raw) in requested {
             let field = "options.\(name)"
+            // A repeat is one error, whatever else is wrong with the option.
+            guard seen.insert(name).inserted else {
+                errors.append(FieldError(field, "given more than once"))
+                continue
+            }
             guard let option = OptionName(rawValue: name) else {
                 let known = OptionName.allCases.map(\.rawValue).joined(separator: ", ")
                 errors.append(FieldError(field, "unknown option (known: \(known))"))
@@ -247,7 +253,6 @@ public struct Validator {
                     FieldError(field, "expected an integer within 64 bits, got \(got)"))
                 continue
             }
-            if asked[option] != nil { errors.append(FieldError(field, "given more than once")) }
             asked[option] = value
         }
         return action.options.map { bounds in

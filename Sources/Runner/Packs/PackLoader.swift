@@ -41,7 +41,26 @@ public struct PackLoader {
             if let pack = reader.read(trust: &trust, into: &d) { packs.append(pack) }
         }
         checkUnique(packs, &d)
-        return (d.hasErrors ? nil : Registry(packs: packs), d.all)
+        return (d.hasErrors ? nil : Registry(packs: packs), Self.inReadingOrder(d.all))
+    }
+
+    /// `all` as an author reads a file: files in the order they were met, and
+    /// within each by line and column (a file's own problems, which have no
+    /// position, first); ties keep the order they were found in.
+    static func inReadingOrder(_ all: [Diagnostic]) -> [Diagnostic] {
+        var rank: [String: Int] = [:]
+        func key(_ d: Diagnostic) -> (Int, Int, Int) {
+            let file = d.location?.file ?? d.path ?? ""
+            return (rank[file] ?? 0, d.location?.line ?? 0, d.location?.column ?? 0)
+        }
+        for d in all {
+            let file = d.location?.file ?? d.path ?? ""
+            if rank[file] == nil { rank[file] = rank.count }
+        }
+        return all.enumerated().sorted { a, b in
+            let (ka, kb) = (key(a.element), key(b.element))
+            return ka != kb ? ka < kb : a.offset < b.offset
+        }.map(\.element)
     }
 
     /// A pack folder as the user named it (for messages) and its real path.
