@@ -6,5 +6,8 @@ case "$1" in
   setsid) setsid sleep 300 & echo "started $$ child $!"; wait ;;
   ignore-term) trap '' TERM; echo "started $$"; sleep 300 ;;
   holder) sleep 300 & echo "started $$ child $!"; exit 0 ;;
-  detached) sleep 300 </dev/null >/dev/null 2>&1 & echo "started $$ child $!"; exit 0 ;;
+  detached)
+    # shellcheck disable=SC2217 # sleep reads nothing; </dev/null detaches it from the run's stdin
+    sleep 300 </dev/null >/dev/null 2>&1 &
+    echo "started $$ child $!"; exit 0 ;;
 esac
