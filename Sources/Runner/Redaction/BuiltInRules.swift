@@ -24,10 +24,15 @@ nonisolated enum BuiltInRules {
     /// Where a caseless keyword may start: after no ASCII letter or digit, or
     /// right after a colour escape (`ESC[m`, `ESC[1m`, `ESC[0;36m`: forced
     /// colour output puts one before keys and tokens).
-    static let wordStart = #"(?:(?<![a-z0-9])|(?<=\[m)|(?<=[\[;]\dm)|(?<=[\[;]\d\dm))"#
+    static let wordStart = "(?:" + wordStartAlternatives.joined(separator: "|") + ")"
     /// The same, or at a camelCase hump (`dbPassword`, `accessToken`).
     static let keyStart =
-        #"(?:"# + wordStart.dropFirst(3).dropLast() + #"|(?-i:(?<=[a-z])(?=[A-Z])))"#
+        "(?:" + (wordStartAlternatives + [#"(?-i:(?<=[a-z])(?=[A-Z]))"#]).joined(separator: "|")
+        + ")"
+    /// The lookbehinds `wordStart` is any one of.
+    private static let wordStartAlternatives = [
+        #"(?<![a-z0-9])"#, #"(?<=\[m)"#, #"(?<=[\[;]\dm)"#, #"(?<=[\[;]\d\dm)"#,
+    ]
 
     /// What PCRE2's `\s` matches without PCRE2_UCP.
     static let whitespace = " \t\n\u{0B}\u{0C}\r"

@@ -303,14 +303,8 @@ nonisolated public final class StreamProcessor {
             (count, hits) = redactor.render(window, scan, range, into: &bytes)
             decoded = bytes.withUnsafeBytes { StreamProcessor.decode($0) }
         } else {
-            let piece = UnsafeRawBufferPointer(rebasing: window[range])
-            decoded =
-                scan.knownASCII
-                ? (
-                    String(decoding: piece.assumingMemoryBound(to: UInt8.self), as: UTF8.self),
-                    false
-                )
-                : StreamProcessor.decode(piece)
+            decoded = StreamProcessor.decode(
+                UnsafeRawBufferPointer(rebasing: window[range]), knownASCII: scan.knownASCII)
         }
         out.append(
             OutputLine(
@@ -323,10 +317,15 @@ nonisolated public final class StreamProcessor {
     /// The line's text, and whether bytes had to be replaced. Nearly every
     /// log line is ASCII: for those a word-at-a-time check stands in for the
     /// validating initializer, which walked the bytes one at a time and was
-    /// the larger part of a line's cost here.
-    private static func decode(_ bytes: UnsafeRawBufferPointer) -> (text: String, invalid: Bool) {
+    /// the larger part of a line's cost here. `knownASCII` (the prefilter
+    /// already read every byte) skips even that check.
+    private static func decode(_ bytes: UnsafeRawBufferPointer, knownASCII: Bool = false)
+        -> (text: String, invalid: Bool)
+    {
         let units = bytes.assumingMemoryBound(to: UInt8.self)
-        if ByteSearch.isASCII(bytes) { return (String(decoding: units, as: UTF8.self), false) }
+        if knownASCII || ByteSearch.isASCII(bytes) {
+            return (String(decoding: units, as: UTF8.self), false)
+        }
         if let text = String(validating: units, as: UTF8.self) { return (text, false) }
         return (String(decoding: units, as: UTF8.self), true)
     }
