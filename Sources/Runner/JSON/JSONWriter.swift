@@ -7,9 +7,24 @@ nonisolated public enum JSONWriter {
     /// The compact serialisation of `value`.
     public static func bytes(_ value: JSONValue) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(256)
+        // Sized up front: a large message (a tool call's 16 MiB of output)
+        // would otherwise pass through every doubling, holding the old and
+        // the new buffer at once at each.
+        out.reserveCapacity(max(256, estimatedSize(value)))
         write(value, into: &out)
         return out
+    }
+
+    /// About the compact serialisation's size: exact for ASCII text needing
+    /// no escapes, a little short otherwise (the buffer then grows once).
+    static func estimatedSize(_ value: JSONValue) -> Int {
+        switch value {
+        case .null, .bool, .int, .real: 24
+        case .string(let s): s.utf8.count + s.utf8.count / 32 + 2
+        case .array(let items): items.reduce(2) { $0 + estimatedSize($1) + 1 }
+        case .object(let object):
+            object.members.reduce(2) { $0 + $1.key.utf8.count + 4 + estimatedSize($1.value) }
+        }
     }
 
     /// The compact serialisation of `value` as a String.

@@ -24,8 +24,8 @@ final class ToolCallSink: RunSink {
     /// Called once the child runs, so a cancel that came early can reach it.
     let started: (ToolCallSink) -> Void
 
-    /// What arrived, in order.
-    private(set) var entries: [ToolResult.Entry] = []
+    /// What arrived, in order, as the reply's text.
+    private(set) var output = ToolResult.Text()
     /// The client cancelled the request: the run is stopped and gets no reply.
     var cancelled = false
     /// ward is shutting down: the run is stopped, its reply still goes out.
@@ -60,13 +60,13 @@ final class ToolCallSink: RunSink {
     }
 
     func runOutput(_ run: RunInfo, _ batch: [OutputLine]) {
-        entries.append(contentsOf: batch.map { .line($0) })
+        for line in batch { output.append(.line(line)) }
         lines += batch.count
         notifyProgress(message: "\(lines) lines of output", force: false)
     }
 
     func runOutputDropped(_ run: RunInfo, _ gap: OutputCap.Gap) {
-        entries.append(.gap(lines: gap.lines, bytes: gap.bytes))
+        output.append(.gap(lines: gap.lines, bytes: gap.bytes))
     }
 
     func runRefused(_ request: RunRequest, _ refusal: Refusal, journal: JournalHead?) {
@@ -96,14 +96,14 @@ final class ToolCallSink: RunSink {
         end(
             JSONRPCCodec.result(
                 requestID,
-                ToolResult.finished(result, argv: run.argv, entries: entries, version: version)))
+                ToolResult.finished(result, argv: run.argv, output: output, version: version)))
     }
 
     /// Answers once; a cancelled call's answer is dropped, as MCP asks.
     private func end(_ message: JSONValue) {
         guard !isDone else { return }
         isDone = true
-        entries.removeAll()
+        output = ToolResult.Text()
         // Spelled out: JSONValue takes `nil` as its own `.null`, which would
         // be sent as a bare `null` line.
         reply(cancelled ? JSONValue?.none : message)

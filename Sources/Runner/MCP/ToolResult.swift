@@ -12,23 +12,38 @@ public enum ToolResult {
         case gap(lines: Int, bytes: Int)
     }
 
-    /// The output as text: `out| ` or `err| ` before each line, in the order the
-    /// lines arrived, and a note where the cap cut the output.
-    public static func text(_ entries: [Entry]) -> String {
-        guard !entries.isEmpty else { return "(no output)" }
-        var out = ""
-        for entry in entries {
-            if !out.isEmpty { out += "\n" }
+    /// The output as text, built as it arrives (a call's reply holds it once,
+    /// not a line object per line as well): `out| ` or `err| ` before each
+    /// line, in the order the lines arrived, and a note where the cap cut it.
+    public struct Text: Sendable {
+        private var text = ""
+
+        /// No output yet.
+        public init() {}
+
+        /// Adds one collected piece.
+        public mutating func append(_ entry: Entry) {
+            if !text.isEmpty { text += "\n" }
             switch entry {
             case .line(let line):
-                out += (line.stream == .stdout ? "out| " : "err| ") + line.text
+                text += line.stream == .stdout ? "out| " : "err| "
+                text += line.text
             case .gap(let lines, let bytes):
-                out +=
+                text +=
                     "[ward: output cap reached: \(lines) lines (\(bytes) bytes) not shown;"
                     + " the last lines follow]"
             }
         }
-        return out
+
+        /// The text, or `(no output)`.
+        public var value: String { text.isEmpty ? "(no output)" : text }
+    }
+
+    /// `entries` as `Text` renders them.
+    public static func text(_ entries: [Entry]) -> String {
+        var out = Text()
+        for entry in entries { out.append(entry) }
+        return out.value
     }
 
     /// One sentence on how the run ended.
@@ -46,12 +61,12 @@ public enum ToolResult {
     /// The result of a run that ended. It is an error result unless the action
     /// exited 0 and its `finished` event was written.
     public static func finished(
-        _ result: RunResult, argv: [String], entries: [Entry], version: String
+        _ result: RunResult, argv: [String], output: Text, version: String
     ) -> JSONValue {
         var structured = result.json.objectValue ?? JSONObject()
         structured["argv"] = .array(argv.map { .string($0) })
         return build(
-            texts: [text(entries), summary(result)], structured: .object(structured),
+            texts: [output.value, summary(result)], structured: .object(structured),
             isError: !result.succeeded || result.journalError != nil, version: version)
     }
 
