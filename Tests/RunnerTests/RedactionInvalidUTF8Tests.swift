@@ -25,6 +25,14 @@ import Testing
             "Authorization: Basic [REDACTED:authorization-header]"
         ),
         (
+            Array("postgres://app:M".utf8) + [0xFC] + Array("llerS3cret@db/app".utf8),
+            "postgres://app:[REDACTED:url-credentials]@db/app"
+        ),
+        (
+            Array("postgres://app".utf8) + [0xFC] + Array(":S3cretPass@db/app".utf8),
+            "postgres://app\u{FFFD}:[REDACTED:url-credentials]@db/app"
+        ),
+        (
             [0xFF] + Array(" key AKIAIOSFODNN7EXAMPLE".utf8),
             "\u{FFFD} key [REDACTED:aws-access-key-id]"
         ),

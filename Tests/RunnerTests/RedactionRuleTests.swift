@@ -74,6 +74,33 @@ import Testing
             "DATABASE_URL=postgres://app:\(marker("url-credentials"))@db.internal:5432/app"
         ),
         ("redis://:secretS1234@cache:6379", "redis://:\(marker("url-credentials"))@cache:6379"),
+        // An unencoded e-mail user, `@` inside the password, a long password.
+        (
+            "smtp://alice@example.com:S3cretPass@smtp.gmail.com:587",
+            "smtp://alice@example.com:\(marker("url-credentials"))@smtp.gmail.com:587"
+        ),
+        ("postgres://app:p@ss@word@db/app", "postgres://app:\(marker("url-credentials"))@db/app"),
+        (
+            "https://oauth2:\(String(repeating: "A", count: 300))@gitlab.com/x",
+            "https://oauth2:\(marker("url-credentials"))@gitlab.com/x"
+        ),
+        ("postgres://app:S3cret#Pa?ss@db", "postgres://app:\(marker("url-credentials"))@db"),
+        // Escaped quotes (JSON inside JSON, shell traces) end the value.
+        (
+            #"{"cmd":"PGPASSWORD=\"S3cretPass\" psql -h db"}"#,
+            #"{"cmd":"PGPASSWORD=\"\#(marker("password-assignment"))\" psql -h db"}"#
+        ),
+        (#"password=\'S3cretPass\' x"#, #"password=\'\#(marker("password-assignment"))\' x"#),
+        // Subscripts and lower-case client variables.
+        (
+            #"os.environ["PGPASSWORD"] = "S3cretPass""#,
+            #"os.environ["PGPASSWORD"] = "\#(marker("password-assignment"))""#
+        ),
+        (
+            "env['MYSQL_PWD']='S3cretPass'",
+            "env['MYSQL_PWD']='\(marker("password-assignment"))'"
+        ),
+        ("sshpass=S3cretPass", "sshpass=\(marker("password-assignment"))"),
         (
             "GET https://deploy:t0k3n@git.example.com/repo.git",
             "GET https://deploy:\(marker("url-credentials"))@git.example.com/repo.git"
@@ -92,6 +119,10 @@ import Testing
         "secretary=alice", "PWD=/home/user", "OLDPWD=/tmp", "the bearer of bad news",
         "Bearer short",
         "https://example.com:8443/path", "ssh://git@github.com/org/repo.git", "mailto:a@b.c",
+        "ssh://git@github.com:22/org/repo.git", "http://[::1]:8080/",
+        "skopeo copy docker://alpine:3.19@sha256:51b6a3b1 dir:/tmp/a",
+        "uses: docker://node:20-alpine@sha256:0123456789abcdef", "ORIG_PWD=/home/user/src",
+        "SAVED_PWD=/srv/app", "sshpass -p",
         "AKIAshort", "XAKIAIOSFODNN7EXAMPLE", "ghp_short", "eyJhbGciOiJIUzI1NiJ9",
         "sha 0123456789abcdef0123456789abcdef", "-----BEGIN CERTIFICATE-----",
     ]

@@ -54,8 +54,8 @@ nonisolated enum BuiltInRules {
         let follow = "\"']\u{1B}" + BuiltInRules.whitespace + ":=_.-kat"
         let variables: [RuleTrigger] =
             [RuleTrigger.exact("_PWD").bounded(wordStart: false, follow: follow)]
-            + ["PGPASSWORD", "SSHPASS", "REDISCLI_AUTH"].map {
-                RuleTrigger.exact($0).bounded(follow: follow)
+            + ["pgpassword", "sshpass", "rediscli_auth"].map {
+                RuleTrigger.caseless($0).bounded(follow: follow)
             }
         return variables
             + literals.flatMap { literal in
@@ -103,22 +103,33 @@ nonisolated enum BuiltInRules {
             [.caseless("authorization")]
         ),
         // The password in a URL's user info (`postgres://app:pw@db`,
-        // `redis://:pw@cache`): only the password is replaced.
+        // `redis://:pw@cache`): only the password is replaced. The user may be
+        // an unencoded e-mail address, and either may hold `?` or `#` (the
+        // second pass reads an invalid byte as `?`); the password may hold `@`
+        // or `:` (it runs to the last `@` before the host). A `/`, a space or
+        // a quote ends it, as they end the authority. `name:tag@sha256:…`
+        // image references are not credentials.
         (
             "url-credentials",
-            #"(?i)(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,30}://[^\s/?#@:"'<>]{0,256}:"#
-                + #"(?<value>[^\s/?#@"'<>]{1,256})@"#,
+            #"(?i)(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,30}://[^\s/:"'<>]{0,256}:"#
+                + #"(?<value>[^\s/"'<>]{1,1024})@(?!sha(?:256|384|512):)"#,
             [.exact("://")]
         ),
         (
             "password-assignment",
             // `pwd` only in lower case: `PWD=/home/x` is the shell's directory;
-            // upper case after `_` (`MYSQL_PWD`), never as `OLDPWD`.
+            // upper case after `_` (`MYSQL_PWD`), never as `OLDPWD` nor with a
+            // path for value (`ORIG_PWD=/src`). A key may sit in a subscript
+            // (`environ["PGPASSWORD"] =`), a value in escaped quotes (`\"…\"`,
+            // JSON inside JSON), which then end it.
             #"(?i)"# + keyStart + #"(?:password|passwd|passphrase|secret|api[_-]?key"#
-                + #"|(?-i:pwd|(?<=_)PWD|PGPASSWORD|SSHPASS|REDISCLI_AUTH)"#
+                + #"|pgpassword|sshpass|rediscli_auth"#
+                + #"|(?-i:pwd|(?<=_)PWD(?![=:]\s*["']?[/~]))"#
                 + #"|private[_-]?key|token)(?:[_.-]?(?:key|access[_-]?key|token))?"#
-                + #"(?![a-z0-9_.-])(?:\x1b\[[0-9;]*m)?["'\]]?\s*[:=][=>]?\s*["']?"#
-                + #"(?<value>(?<=")(?:[^"\\\r\n]++|\\.)+|(?<=')[^'\r\n]++|(?<!["'])[^\s"'&;]++)"#,
+                + #"(?![a-z0-9_.-])(?:\x1b\[[0-9;]*m)?["']?\]?\s*[:=][=>]?\s*(?:\\?["'])?"#
+                + #"(?<value>(?<=\\")(?:[^"\\\r\n]++|\\[^"\r\n])+"#
+                + #"|(?<=\\')(?:[^'\\\r\n]++|\\[^'\r\n])+"#
+                + #"|(?<=")(?:[^"\\\r\n]++|\\.)+|(?<=')[^'\r\n]++|(?<!["'])[^\s"'&;]++)"#,
             BuiltInRules.keywordTriggers
         ),
     ]
