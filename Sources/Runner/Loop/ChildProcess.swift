@@ -165,6 +165,9 @@ public final class ChildProcess {
         let ended: ChildExitStatus =
             signal != 0 ? .signaled(signal) : .exited(Int32(truncatingIfNeeded: status))
         exitStatus = ended
+        // The child's jobs were just reparented to ward: note which sessions
+        // they are in now, whatever order the SIGCHLD watchers run in.
+        loop.reaper?.reapOrphans()
 
         handlers?.onExit(ended)
         if finishIfDone() { return }
@@ -227,9 +230,12 @@ public final class ChildProcess {
             pipes.values.allSatisfy({ !$0.isOpen || $0.hasEnded })
         else { return false }
         // Whatever the run left in its own group (a background job that
-        // closed its output, say) ends with the run, so no process outlives
-        // it. One probe in the usual case, where the group is already empty.
-        if Glibc.kill(-pid, 0) == 0 {
+        // closed its output, say) or elsewhere in its session (a job that
+        // job control gave a group of its own, adopted by ward when its
+        // parent exited) ends with the run, so no process outlives it. One
+        // probe in the usual case, where both are empty.
+        let orphaned = loop.reaper?.liveOrphanSessions.contains(pid) ?? false
+        if orphaned || Glibc.kill(-pid, 0) == 0 {
             signalRun(SIGKILL, table: ProcessTable.all())
         }
         isFinished = true

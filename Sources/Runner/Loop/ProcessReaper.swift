@@ -21,6 +21,10 @@ public final class ProcessReaper {
     let watcher: SignalWatcher
     /// Orphans reaped so far by this reaper (for tests and logs).
     public private(set) var reapedCount = 0
+    /// Sessions of the adopted orphans still alive at the last scan. Every
+    /// run leads its own session, so a run whose id is here left a process
+    /// behind in another group of its session (job control's `set -m`).
+    public private(set) var liveOrphanSessions: Set<pid_t> = []
 
     /// The reaper of `loop`, created on first use: makes ward a child
     /// subreaper and starts the SIGCHLD watcher. Calling it again returns the
@@ -75,18 +79,23 @@ public final class ProcessReaper {
     @discardableResult
     public func reapOrphans() -> [pid_t] {
         var reaped: [pid_t] = []
+        var alive: Set<pid_t> = []
         let ownSession = getsid(0)
         for pid in ProcessTable.childrenOfSelf() where !ProcessReaper.libuvChildren.contains(pid) {
             // Every run leads its own session, so an adopted orphan is never in
             // ward's. A child in ward's own session was started some other way
             // (a test harness's helper, say) and its status is its starter's.
-            if let entry = ProcessTable.info(pid), entry.session == ownSession { continue }
+            let entry = ProcessTable.info(pid)
+            if let entry, entry.session == ownSession { continue }
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
                 reaped.append(pid)
+            } else if let entry {
+                alive.insert(entry.session)
             }
         }
         reapedCount += reaped.count
+        liveOrphanSessions = alive
         return reaped
     }
 

@@ -33,12 +33,15 @@ import Testing
         for pid in pids(doc) { #expect(!processExists(pid)) }
     }
 
-    @Test func backgroundJobThatClosedItsOutputDoesNotOutliveTheRun() {
-        // The script starts `sleep 300` with its stdio on /dev/null and exits
-        // at once: the run ends as exited, and the sleep, still in the run's
-        // group, is killed with it rather than left running on the host.
+    /// `detached`: `sleep 300` with its stdio on /dev/null, in the run's
+    /// group; `jobgroup`: the same under `set -m`, in a group of its own but
+    /// the run's session.
+    @Test(arguments: ["detached", "jobgroup"])
+    func backgroundJobThatClosedItsOutputDoesNotOutliveTheRun(_ mode: String) {
+        // The script exits at once: the run ends as exited, and the sleep is
+        // killed with it rather than left running on the host.
         let s = Scratch()
-        let (status, doc, out) = s.runJSON("e2e.sleep", ["--arg", "mode=detached"])
+        let (status, doc, out) = s.runJSON("e2e.sleep", ["--arg", "mode=\(mode)"])
         #expect(status == 0, "\(out.stderr)")
         #expect(doc["outcome"] == "exited")
         let found = pids(doc)

@@ -10,4 +10,9 @@ case "$1" in
     # shellcheck disable=SC2217 # sleep reads nothing; </dev/null detaches it from the run's stdin
     sleep 300 </dev/null >/dev/null 2>&1 &
     echo "started $$ child $!"; exit 0 ;;
+  jobgroup)
+    # Job control (bash's, which needs no terminal) gives the background job
+    # a process group of its own, in the run's session.
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    exec bash -c 'set -m; (exec >/dev/null 2>&1; exec sleep 300) & echo "started $$ child $!"' ;;
 esac
