@@ -14,6 +14,10 @@ import Runner
                 Terminal.out(Help.main)
                 return .ok
             case "--version":
+                guard i == words.count else {
+                    throw CommandFailure(
+                        .usage, "ward: --version takes no arguments (see 'ward --help')")
+                }
                 Terminal.out("ward \(WardVersion.current)")
                 return .ok
             case "--allow-writable": globals.allowWritable = true
@@ -124,6 +128,13 @@ do {
     Terminal.err("ward: process setup failed: \(error)")
     exit(ExitCode.internalError.rawValue)
 }
+/// The options (of any command) whose next word is their value, so a bad
+/// word after one of them is named as that option's value.
+let valueOptions: Set<String> = [
+    "--config", "--log-level", "--log-format", "--arg", "--opt", "--reason", "--run-id",
+    "--action", "--anchor", "--lines",
+]
+
 /// The first command-line word that is not UTF-8, as a message naming it.
 /// Swift reads such a word with U+FFFD in place of the bad bytes, so a run
 /// would get a value other than the one typed: ward refuses it instead.
@@ -136,9 +147,9 @@ func invalidUTF8Word() -> String? {
         let text = String(cString: word)
         let previous = index > 1 ? argv[index - 1].map { String(cString: $0) } : nil
         var what = "command-line word \(index)"
-        if previous == "--arg", let eq = text.firstIndex(of: "=") {
-            what = "the value of --arg \(text[..<eq])"
-        } else if let previous, previous.hasPrefix("-") {
+        if previous == "--arg" || previous == "--opt", let eq = text.firstIndex(of: "=") {
+            what = "the value of \(previous ?? "") \(text[..<eq])"
+        } else if let previous, valueOptions.contains(previous) {
             what = "the value of \(previous)"
         }
         return "ward: \(what) is not valid UTF-8: ward takes UTF-8 text only,"
@@ -149,6 +160,12 @@ func invalidUTF8Word() -> String? {
 
 if let message = invalidUTF8Word() {
     Terminal.err(message)
+    exit(ExitCode.usage.rawValue)
+}
+// The config path from the environment is checked the same way: with its bad
+// bytes replaced it would name another file.
+if let path = getenv("WARD_CONFIG"), String(validatingCString: path) == nil {
+    Terminal.err("ward: WARD_CONFIG is not valid UTF-8: ward takes UTF-8 paths only")
     exit(ExitCode.usage.rawValue)
 }
 let words = CommandLine.arguments.dropFirst().map { $0 }

@@ -35,7 +35,7 @@ import Testing
         // A stray word is refused, never ignored: `events verify FILE` used to
         // report the configured journal as OK without reading FILE.
         ["events", "verify", "/tmp/copied-events.jsonl"], ["events", "tail", "extra"],
-        ["action", "list", "extra"], ["version", "extra"],
+        ["action", "list", "extra"], ["version", "extra"], ["--version", "extra"],
     ])
     func usageErrorsExitTwoWithAMessage(_ words: [String]) {
         let s = Scratch()
@@ -48,6 +48,9 @@ import Testing
         ("--reason r --arg \"message=$bad\"", "the value of --arg message is not valid UTF-8"),
         ("--reason \"$bad\" --arg message=hi", "the value of --reason is not valid UTF-8"),
         ("\"$bad\"", "command-line word 6 is not valid UTF-8"),
+        // A flag takes no value: the word after it is named by its position.
+        ("--reason r --json \"$bad\"", "command-line word 9 is not valid UTF-8"),
+        ("--reason r --opt \"timeout_s=$bad\"", "the value of --opt timeout_s is not valid"),
     ])
     func commandLineWordThatIsNotUTF8IsRefusedNotRepaired(_ words: String, _ expected: String) {
         // Latin-1 bytes would reach the action as U+FFFD, a value nobody
@@ -64,6 +67,15 @@ import Testing
         #expect(out.stderr.contains(expected), "\(out.stderr)")
         #expect(!out.stderr.contains("caf"), "the bad word was echoed: \(out.stderr)")
         #expect(access(s.journalPath, F_OK) != 0, "something was journaled")
+    }
+
+    @Test func configPathFromTheEnvironmentThatIsNotUTF8IsRefused() {
+        let s = Scratch()
+        let script = s.dir.write(
+            "env.sh", "WARD_CONFIG=$(printf '/tmp/caf\\351.yaml') exec \"$1\" action list\n")
+        let out = WardProcess.exec(["/bin/sh", script, WardProcess.binary])
+        #expect(out.status == 2, "\(out.stderr)")
+        #expect(out.stderr.contains("WARD_CONFIG is not valid UTF-8"), "\(out.stderr)")
     }
 
     @Test func versionPrintsTheVersion() throws {
