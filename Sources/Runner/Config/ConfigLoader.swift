@@ -69,7 +69,7 @@ enum ConfigLoader {
         guard let fields = Fields(node, path: "runner", allowed: ["id", "labels"], into: &d)
         else { return }
         if let id = fields.name("id", rule: .runnerID, into: &d) { config.runnerID = id }
-        guard let labels = fields["labels"],
+        guard let labels = fields.unlessEmpty("labels"),
             let entries = labels.mapping(at: "runner.labels", into: &d)
         else { return }
         config.labels = entries.compactMap { entry in
@@ -103,6 +103,8 @@ enum ConfigLoader {
     private static func readControlPlane(
         _ node: YAMLNode, _ base: String, _ config: inout RunnerConfig, _ d: inout Diagnostics
     ) {
+        // `control_plane: {}` changes nothing, like `control_plane:` alone.
+        if node.entries?.isEmpty == true { return }
         let integers: [(String, IntegerSetting, WritableKeyPath<ControlPlaneConfig, Int64>)] = [
             ("heartbeat_ms", ControlPlaneLimits.heartbeat, \.heartbeatMilliseconds),
             ("backoff_base_ms", ControlPlaneLimits.backoffBase, \.backoffBaseMilliseconds),
@@ -181,7 +183,7 @@ enum ConfigLoader {
         if let v = bounded(fields, "kill_grace_s", ConfigLimits.killGraceSeconds, &d) {
             config.killGraceMilliseconds = v * 1000
         }
-        if let node = fields["child_ceilings"],
+        if let node = fields.unlessEmpty("child_ceilings"),
             let child = Fields(
                 node, path: "limits.child_ceilings",
                 allowed: ChildLimit.allCases.filter { $0 != .nice }.map(\.rawValue), into: &d)
@@ -195,7 +197,7 @@ enum ConfigLoader {
                 }
             }
         }
-        guard let node = fields["ceilings"],
+        guard let node = fields.unlessEmpty("ceilings"),
             let ceilings = Fields(
                 node, path: "limits.ceilings", allowed: OptionName.allCases.map(\.rawValue),
                 into: &d)

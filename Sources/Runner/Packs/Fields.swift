@@ -38,6 +38,13 @@ nonisolated struct Fields {
     /// True when `key` was written.
     func has(_ key: String) -> Bool { self[key] != nil }
 
+    /// The value of `key`, with a key left empty (YAML null: `ceilings:` with
+    /// nothing after it) taken as not written, as an empty section is.
+    func unlessEmpty(_ key: String) -> YAMLNode? {
+        guard let node = self[key], node.scalar?.isNull != true else { return nil }
+        return node
+    }
+
     /// Where `key` was written, falling back to the mapping.
     func keyLocation(_ key: String) -> SourceLocation {
         entries.first { $0.key == key }?.keyLocation ?? location
