@@ -138,6 +138,8 @@ extension CloudLink {
             forgotten.insert(id)
         }
         if !forgotten.isEmpty { order.removeAll { forgotten.contains($0) } }
+        // A shutdown may be waiting for these.
+        finishShutdownIfIdle()
     }
 
     /// `result` with `"replayed":true`.

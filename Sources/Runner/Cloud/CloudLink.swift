@@ -86,6 +86,14 @@ public final class CloudLink {
     var retryTimer: Timer?
     var heartbeatTimer: Timer?
     var drainTimer: Timer?
+    /// Bounds the wait for acknowledgements of results sent while draining.
+    var ackTimer: Timer?
+    /// Set once that wait is over: the link closes with what is left unacknowledged.
+    var ackWaitOver = false
+    /// Longest wait, at shutdown, for the control plane to acknowledge the
+    /// results just sent (capped by the drain grace): an acknowledged result
+    /// is one it has stored, so it is not left to the journal's replay.
+    static let ackGraceMilliseconds: UInt64 = 2000
     var finalTimer: Timer?
     var attempts = 0
     /// Whether the current attempt ran out of `connectTimeoutMilliseconds`.
@@ -373,8 +381,23 @@ public final class CloudLink {
         case .open:
             guard pendingReplies.isEmpty, order.allSatisfy({ runs[$0]?.outbox.isEmpty ?? true })
             else { return }
+            let unacknowledged = runs.values.filter(\.resultSent).count
+            if unacknowledged > 0 && !ackWaitOver {
+                if ackTimer == nil {
+                    let timer = Timer(loop: loop)
+                    ackTimer = timer
+                    timer.start(
+                        after: min(Self.ackGraceMilliseconds, settings.drainGraceMilliseconds)
+                    ) { [weak self] in
+                        self?.ackWaitOver = true
+                        self?.finishShutdownIfIdle()
+                    }
+                }
+                return
+            }
             phase = .closing
-            logger.info("closing the link", [("code", "1001")])
+            logger.info(
+                "closing the link", [("code", "1001"), ("unacknowledged", String(unacknowledged))])
             client?.close(code: .goingAway, reason: "ward is shutting down")
         case .connecting, .waiting, .idle:
             stop()
@@ -387,7 +410,7 @@ public final class CloudLink {
     func stop() {
         guard phase != .stopped else { return }
         phase = .stopped
-        for timer in [connectTimer, retryTimer, heartbeatTimer, drainTimer, finalTimer] {
+        for timer in [connectTimer, retryTimer, heartbeatTimer, drainTimer, ackTimer, finalTimer] {
             timer?.close()
         }
         finalTimer = nil
@@ -395,6 +418,7 @@ public final class CloudLink {
         retryTimer = nil
         heartbeatTimer = nil
         drainTimer = nil
+        ackTimer = nil
         stream?.close()
         stream = nil
         let done = onStopped

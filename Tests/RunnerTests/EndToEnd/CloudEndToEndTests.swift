@@ -297,6 +297,22 @@ nonisolated struct CloudEndToEndTests {
         #expect(h.wait { h.events("disconnected").last?["code"]?.intValue == 1001 })
         #expect(h.journal("finished", run: "d-1").count == 1)
         #expect(h.journal("finished", run: "d-2").count == 1)
+        // devcp acknowledges each result as it arrives: ward closed only once
+        // it had (before, it closed in the turn that sent the last result).
+        #expect(h.wardLog.contains("msg=\"closing the link\" code=1001 unacknowledged=0"))
+    }
+
+    @Test func sigtermWithResultsNeverAcknowledgedClosesAfterTheAckGrace() throws {
+        let h = try CloudHarness(peerFlags: ["--no-auto-ack"])
+        try h.startWard()
+        #expect(h.connected())
+        h.send("run e2e.echo message=hi --reason ack wait --id na-1")
+        #expect(h.result("na-1")?["outcome"]?.stringValue == "exited")
+        let pid = try #require(h.wardPID)
+        kill(pid, SIGTERM)
+        #expect(h.waitWardExit() == 0)
+        #expect(h.wardLog.contains("msg=\"closing the link\" code=1001 unacknowledged=1"))
+        #expect(h.journal("finished", run: "na-1").count == 1)
     }
 
     @Test func sighupReloadsAndAdvertisesAndKeepsTheOldPacksWhenBroken() throws {
