@@ -98,6 +98,10 @@ enum ConfigLoader {
             d.error(folder.location, "\(KeyPath.index("packs", i)): a folder cannot be empty")
         }
         config.packDirectories = folders.map { FileSystem.absolute($0.text, base: base) }
+        for folder in folders {
+            config.packDirectoryLocations[FileSystem.absolute(folder.text, base: base)] =
+                folder.location
+        }
     }
 
     private static func readControlPlane(

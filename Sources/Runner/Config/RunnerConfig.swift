@@ -9,6 +9,9 @@ public struct RunnerConfig {
     public var labels: [(key: String, value: String)]
     /// Absolute paths of the folders `PackLoader` reads.
     public var packDirectories: [String]
+    /// Where in the config each of `packDirectories` was written, for
+    /// problems with the folder itself (missing, not a folder).
+    public var packDirectoryLocations: [String: SourceLocation] = [:]
     /// Absolute path of the journal's active file.
     public var journalPath: String
     /// Size at which the journal file is rotated.

@@ -7,6 +7,8 @@ public struct PackLoader {
     public let allowWritable: Bool
     /// The config's ceilings on child resource limits.
     public let limitCeilings: [ChildLimit: Int64]
+    /// Where the config named each folder: a missing one is reported there.
+    public var directoryLocations: [String: SourceLocation] = [:]
 
     /// A loader applying `ceilings` (and `limitCeilings` to actions' `limits:`),
     /// trusting writable files only if `allowWritable`.
@@ -25,6 +27,7 @@ public struct PackLoader {
         self.init(
             ceilings: config.ceilings, allowWritable: allowWritable,
             limitCeilings: config.limitCeilings)
+        directoryLocations = config.packDirectoryLocations
     }
 
     /// Loads every pack found in `directories`. Each is a pack (it holds `pack.yaml`)
@@ -81,14 +84,22 @@ public struct PackLoader {
             }
         }
         for directory in directories {
+            // A folder the config named is reported where the config names it.
+            func problem(_ message: String) {
+                if let at = directoryLocations[directory] {
+                    d.error(at, "packs: \(directory): \(message)")
+                } else {
+                    d.append(.error(path: directory, message))
+                }
+            }
             switch FileSystem.kind(FileSystem.realPath(directory) ?? directory) {
             case .missing:
-                d.append(.error(path: directory, "pack folder does not exist"))
+                problem("pack folder does not exist")
                 continue
             case .directory:
                 break
             default:
-                d.append(.error(path: directory, "pack folder is not a folder"))
+                problem("pack folder is not a folder")
                 continue
             }
             if FileSystem.kind(directory + "/pack.yaml") != .missing {

@@ -90,6 +90,17 @@ import Testing
         #expect(out.stderr.contains("/nonexistent/ward.yaml"))
     }
 
+    @Test func missingPackFolderIsReportedWhereTheConfigNamesIt() {
+        let s = Scratch()
+        let cfg = s.dir.write("c.yaml", "runner: {id: t}\npacks:\n  - \"nope\"\n")
+        let out = WardProcess.run(["--config", cfg, "action", "list"])
+        #expect(out.status == 3)
+        #expect(
+            out.stderr.contains(
+                "c.yaml:3:5: error: packs: \(s.dir.path)/nope: pack folder does not exist"),
+            "\(out.stderr)")
+    }
+
     @Test func brokenPackIsAConfigErrorListingEveryProblem() {
         let s = Scratch()
         s.dir.write(
