@@ -133,6 +133,19 @@ private func rejected(_ id: JSONRPCID?, _ code: Int64) -> (JSONRPCLine) -> Bool 
         #expect(e.code == JSONRPCError.parseError)
     }
 
+    @Test(arguments: [
+        #"{"jsonrpc":"2.0","id":99999999999999999999999,"method":"ping"}"#,
+        #"{"jsonrpc":"2.0","id":1,"method":"ping","params":{"n":-99999999999999999999}}"#,
+    ])
+    func validJSONWithAnIntegerPast64BitsIsAnInvalidRequest(_ text: String) {
+        guard case .invalid(let e) = decode(text) else {
+            Issue.record("parsed: \(text)")
+            return
+        }
+        #expect(e.code == JSONRPCError.invalidRequest, "\(e.message)")
+        #expect(e.message.contains("64 bits"))
+    }
+
     @Test func invalidUTF8IsAParseError() {
         let bytes =
             Array(#"{"jsonrpc":"2.0","id":1,"method":"ping","x":""#.utf8) + [0xFF, 0x22, 0x7D]

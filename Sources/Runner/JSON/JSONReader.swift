@@ -8,6 +8,8 @@ nonisolated public struct JSONReadError: Error, Equatable, Sendable, CustomStrin
     public var column: Int
     /// Jansson's description of the problem.
     public var message: String
+    /// The text is valid JSON, but holds an integer outside 64 bits.
+    public var isNumberOverflow = false
 
     public var description: String { "line \(line), column \(column): \(message)" }
 }
@@ -32,7 +34,8 @@ nonisolated public enum JSONReader {
             }
             throw JSONReadError(
                 line: Int(error.line), column: Int(error.column),
-                message: JSONReader.withoutQuotedInput(text))
+                message: JSONReader.withoutQuotedInput(text),
+                isNumberOverflow: json_error_code(&error) == json_error_numeric_overflow)
         }
         defer { cjansson_decref(UnsafeMutablePointer(root)) }
         return convert(UnsafeMutablePointer(root))

@@ -8,6 +8,14 @@ nonisolated public enum JSONRPCCodec {
         do {
             value = try JSONReader.parse(line)
         } catch {
+            // Valid JSON that ward cannot hold (an id of 23 digits, say) is an
+            // invalid request, not a parse error.
+            if error.isNumberOverflow {
+                return .invalid(
+                    JSONRPCError(
+                        JSONRPCError.invalidRequest,
+                        "a number in the message does not fit in 64 bits: \(error)"))
+            }
             // Jansson also refuses invalid UTF-8 and NUL escapes in keys here.
             return .invalid(JSONRPCError(JSONRPCError.parseError, "parse error: \(error)"))
         }
