@@ -214,7 +214,7 @@ final class TerminalSink: RunSink {
             if let dropped { o["dropped"] = dropped.json }
             let document = Array(JSONWriter.pretty(.object(o)).utf8)
             let mark = Array(JSONWriter.string(.string(placeholder)).utf8)
-            guard let at = TerminalSink.firstIndex(of: mark, in: document) else {
+            guard let at = ByteSearch.firstIndex(of: mark, in: document) else {
                 preconditionFailure("the lines placeholder is not in the document")
             }
             Terminal.write(1, bytes: Array(document[..<at]) + Array("[".utf8))
@@ -231,16 +231,6 @@ final class TerminalSink: RunSink {
             }
             Terminal.err(TerminalSink.summary(result))
         }
-    }
-
-    /// Where `needle` first occurs in `haystack`.
-    static func firstIndex(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard needle.count <= haystack.count else { return nil }
-        for start in 0...(haystack.count - needle.count)
-        where haystack[start..<(start + needle.count)].elementsEqual(needle) {
-            return start
-        }
-        return nil
     }
 
     /// Adds one line to the bytes waiting for stdout, writing them out once

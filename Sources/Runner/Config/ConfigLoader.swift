@@ -52,7 +52,7 @@ enum ConfigLoader {
                 // A section left empty (`runner:` with nothing after it) is
                 // YAML null: it changes nothing, like `runner: {}`.
                 for section in sections {
-                    if let node = fields[section.name], node.scalar?.isNull != true {
+                    if let node = fields.unlessEmpty(section.name) {
                         section.read(node, base, &config, &d)
                     }
                 }
@@ -97,10 +97,11 @@ enum ConfigLoader {
         for (i, folder) in folders.enumerated() where folder.text.isEmpty {
             d.error(folder.location, "\(KeyPath.index("packs", i)): a folder cannot be empty")
         }
-        config.packDirectories = folders.map { FileSystem.absolute($0.text, base: base) }
+        config.packDirectories = []
         for folder in folders {
-            config.packDirectoryLocations[FileSystem.absolute(folder.text, base: base)] =
-                folder.location
+            let path = FileSystem.absolute(folder.text, base: base)
+            config.packDirectories.append(path)
+            config.packDirectoryLocations[path] = folder.location
         }
     }
 

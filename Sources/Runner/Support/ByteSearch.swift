@@ -1,9 +1,9 @@
 /// Finding a byte string inside another, and telling ASCII bytes, without
 /// Foundation.
-nonisolated enum ByteSearch {
+nonisolated public enum ByteSearch {
     /// Index of the first occurrence of `needle` in `haystack` that starts in
     /// its first `limit` bytes (all of it by default), or nil.
-    static func firstIndex(
+    public static func firstIndex(
         of needle: [UInt8], in haystack: [UInt8], startingWithin limit: Int = .max
     ) -> Int? {
         guard let first = needle.first, haystack.count >= needle.count else { return nil }
