@@ -6,6 +6,7 @@
 #include <uv.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
@@ -30,6 +31,20 @@ static inline int cuv_set_not_dumpable(void) {
 
 static inline int cuv_is_dumpable(void) {
     return prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+}
+
+/* Fixes glibc's heap thresholds: blocks under `mmap_threshold` come from the
+ * heap, and free space at its top is returned to the kernel only past
+ * `trim_threshold`. glibc's default moves both as large blocks come and go,
+ * and a stream's buffers then land just over them: the heap shrinks and grows
+ * again every few frames, faulting its pages in afresh each time. Returns 0
+ * when both were set. */
+static inline int cuv_fix_malloc_thresholds(int mmap_threshold, int trim_threshold) {
+#ifdef __GLIBC__
+    if (mallopt(M_MMAP_THRESHOLD, mmap_threshold) != 1) return -1;
+    if (mallopt(M_TRIM_THRESHOLD, trim_threshold) != 1) return -1;
+#endif
+    return 0;
 }
 
 /* memmem is a GNU extension: declared here rather than through _GNU_SOURCE,

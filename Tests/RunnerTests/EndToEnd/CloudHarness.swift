@@ -247,6 +247,18 @@ nonisolated final class CloudHarness {
         return nil
     }
 
+    /// Page faults ward's process took so far that needed no disk read
+    /// (`minflt`, field 10 of `/proc/PID/stat`): a fresh heap page is one.
+    var wardMinorFaults: Int? {
+        guard let pid = wardPID,
+            let text = TempDir.readAbsolute("/proc/\(pid)/stat"),
+            let end = text.lastIndex(of: ")")
+        else { return nil }
+        // Fields after the command name, which may hold spaces, start at 3.
+        let fields = text[text.index(after: end)...].split(separator: " ")
+        return fields.count > 7 ? Int(fields[7]) : nil
+    }
+
     /// The journal's events, parsed.
     var journal: [JSONValue] {
         (dir.read("journal/events.jsonl") ?? "").split(separator: "\n").compactMap {

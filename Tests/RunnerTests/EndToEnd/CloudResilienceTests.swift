@@ -285,6 +285,28 @@ nonisolated struct CloudResilienceTests {
         #expect(peak - base < 2048, "RSS went from \(base) KiB to a peak of \(peak) KiB")
     }
 
+    @Test func streamReusesItsHeapInsteadOfFaultingInFreshPages() throws {
+        // A stream's buffers (frames, 128 KiB writes, ciphertext) are freed
+        // and allocated again all the time. With glibc's moving thresholds
+        // the heap gave its top back and took it again every few frames: a
+        // fresh page fault for every 4 KiB or so streamed (15,353 for these
+        // 64 MiB in a debug build). With ward's fixed thresholds the pages
+        // stay (about 430); the bound, one per 64 KiB, leaves twice that.
+        let h = try CloudHarness(peerFlags: ["--summarize-output"])
+        h.writeConfig(timings: ["heartbeat_ms": 60_000])
+        try h.startWard()
+        #expect(h.connected())
+        h.send("run cloud.flood mib=4 width=200 --reason warm up --id heap-0")
+        _ = try #require(h.result("heap-0", polls: 6_000))
+        let before = try #require(h.wardMinorFaults)
+        h.send("run cloud.flood mib=64 width=200 --reason heap reuse --id heap-1")
+        let result = try #require(h.result("heap-1", polls: 6_000))
+        #expect(result["counts"]?["stdout"]?["bytes"]?.intValue == 64 << 20)
+        let faults = try #require(h.wardMinorFaults) - before
+        #expect(faults < (64 << 20) / (64 << 10), "\(faults) page faults for 64 MiB")
+        #expect(h.stopWard() == 0, "log:\n\(h.wardLog)")
+    }
+
     @Test func slowReaderBlocksTheChildInsteadOfGrowingMemory() throws {
         let h = try CloudHarness(peerFlags: ["--slow-reader"])
         // No pings: a slow reader would otherwise be dropped as half-open.
