@@ -33,9 +33,13 @@ enum ConnectCommand {
                 ("path", config.journalPath), ("runs_recorded", String(history.count)),
                 ("head_seq", runtime.journal.head.map { String($0.seq) } ?? "-"),
             ])
+        let document = state(config, registry)
+        if let problem = stateProblem(document) {
+            throw CommandFailure(.config, "ward connect: \(problem)")
+        }
         let link = CloudLink(
-            runtime: runtime, settings: settings, state: state(config, registry),
-            history: history, logger: logger)
+            runtime: runtime, settings: settings, state: document, history: history,
+            logger: logger)
         let daemon = Daemon(
             runtime: runtime, link: link, globals: globals, config: config, logger: logger)
         daemon.run()
@@ -81,6 +85,21 @@ enum ConnectCommand {
         }
         return CloudLink.Settings(
             endpoint: endpoint, tls: tls, proxy: proxy, authKey: key.value, config: cp)
+    }
+
+    /// Most bytes the state document may take: `hello` carries it with the
+    /// session, the journal head and up to 1,024 run ids in flight or
+    /// unacknowledged (under 128 KiB together), in one message of at most
+    /// `WireProtocol.maxMessageBytes`.
+    static let maxStateBytes = WireProtocol.maxMessageBytes - 128 * 1024
+
+    /// Why `document` cannot be advertised, or nil when it fits.
+    static func stateProblem(_ document: JSONValue) -> String? {
+        let size = JSONWriter.bytes(document).count
+        guard size > maxStateBytes else { return nil }
+        return "the packs' state document is \(size) bytes, more than the \(maxStateBytes) that"
+            + " fit in hello under the wire protocol's \(WireProtocol.maxMessageBytes)-byte message"
+            + " limit: load fewer actions, or shorten their descriptions"
     }
 
     /// The state document advertised for `registry`.
@@ -168,8 +187,13 @@ final class Daemon {
         for d in diagnostics where d.severity == .warning {
             logger.warn("pack warning", [("diagnostic", d.description)])
         }
+        let document = ConnectCommand.state(config, registry)
+        if let problem = ConnectCommand.stateProblem(document) {
+            logger.error("reload refused, the packs in use are kept", [("problem", problem)])
+            return
+        }
         runtime.engine.registry = registry
         logger.info("packs reloaded", [("actions", String(registry.actions.count))])
-        link.advertise(ConnectCommand.state(config, registry))
+        link.advertise(document)
     }
 }

@@ -91,6 +91,30 @@ import Testing
         #expect(report.problem?.line == 1)
     }
 
+    @Test func linesCutFromTheStartOfTheOldestFileAreReportedAsDeleted() throws {
+        // Retention deletes whole files, and a rotated file is named after its
+        // first line: an oldest file that begins later than its name lost its
+        // first lines. This used to pass as history pruned by retention.
+        let dir = T.makeTempDirectory()
+        defer { T.remove(dir) }
+        let path = dir + "/events.jsonl"
+        _ = try Self.fill(JournalStore(path: path, rotateBytes: 1024, keepFiles: 100), count: 30)
+        let oldest = try #require(try JournalSet(path: path).rotatedFiles().first)
+        #expect(oldest.firstSeq == 1)
+        let kept = try T.lines(ofFile: oldest.path).dropFirst(3)
+        let text = kept.map { String(decoding: $0, as: UTF8.self) + "\n" }.joined()
+        let fd = open(oldest.path, O_WRONLY | O_TRUNC)
+        #expect(fd >= 0)
+        _ = Array(text.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+
+        let report = try JournalVerifier.verify(path: path)
+        #expect(report.problem?.kind == .deleted, "\(report.text)")
+        #expect(report.problem?.file == oldest.path)
+        #expect(report.problem?.line == 1)
+        #expect(report.problem?.message.contains("begins at seq 1") == true)
+    }
+
     @Test func continuesFromTheNewestRotatedFileWhenTheActiveFileIsGone() throws {
         let dir = T.makeTempDirectory()
         defer { T.remove(dir) }

@@ -255,7 +255,9 @@ public final class CloudLink {
         attempts = 0
         let session = RandomID.uuid()
         logger.info("connected", [("url", settings.endpoint.description), ("session", session)])
-        let unacknowledged = order.filter { runs[$0]?.resultSent == true }
+        // Results sent and not acknowledged, and those that finished while the
+        // link was down: every one goes out (again) after the hello.
+        let unacknowledged = order.filter { runs[$0]?.result != nil }
         let inFlight = engine.activeRunIDs.filter { runs[$0] != nil }.sorted()
         let hello = WireEncoder.hello(
             session: session, state: stateDocument, head: runtime.journal.head,
@@ -319,6 +321,16 @@ public final class CloudLink {
         guard phase == .open || phase == .closing, let client, client.isOpen else { return false }
         do {
             try client.send(utf8: parts)
+            return true
+        } catch .messageTooLarge(let bytes, let limit) {
+            // Waiting would not help: the message can never go, and holding it
+            // would hold everything queued behind it. ward bounds what it
+            // builds (refusals list at most `Validator.maxListedErrors`
+            // errors, the state document is checked at start), so this is a
+            // defect, said loudly, not a stall.
+            logger.error(
+                "message over the size limit dropped",
+                [("bytes", String(bytes)), ("limit", String(limit))])
             return true
         } catch {
             return false

@@ -37,9 +37,9 @@ public struct TemplateExpander {
         var afterDoubleDash = fixed.contains("--")
         for template in templates {
             guard let text = expand(template) else { continue }
-            if let name = template.wholeArgument, !afterDoubleDash,
-                let spec = action.arg(name), case .string = spec.type, !spec.allowLeadingDash,
-                text.utf8.first == UInt8(ascii: "-")
+            if !afterDoubleDash, text.utf8.first == UInt8(ascii: "-"),
+                let name = leadingArgument(template), let spec = action.arg(name),
+                !spec.allowLeadingDash
             {
                 errors.append(
                     FieldError(
@@ -59,6 +59,32 @@ public struct TemplateExpander {
         action.environment.set.compactMap { entry in
             expand(entry.value).map { (entry.name, $0) }
         }
+    }
+
+    /// The argument whose value begins `template`'s text: the first part that
+    /// expands to anything, when it is a placeholder of a string or integer
+    /// argument. A value at the front of an element is read by the program
+    /// the same way whether or not text follows it (`{{args.name}}.txt` with
+    /// `-o/tmp/x` is sort's `-o` option), and an empty value before it hands
+    /// the front to the next one. Enumerations are left alone: their values
+    /// are the pack's, not the request's.
+    func leadingArgument(_ template: Template) -> String? {
+        for part in template.parts {
+            switch part {
+            case .literal(let s):
+                if !s.isEmpty { return nil }
+            case .option:
+                return nil
+            case .arg(let name):
+                guard let value = args.first(where: { $0.name == name })?.value else { return nil }
+                if value.text.isEmpty { continue }
+                switch action.arg(name)?.type {
+                case .string?, .integer?: return name
+                default: return nil
+                }
+            }
+        }
+        return nil
     }
 
     /// One template's text, or nil when it names an argument the run lacks.

@@ -99,9 +99,13 @@ public struct Validator {
         var given: [String: RequestValue] = [:]
         for (name, value) in request.args {
             if given[name] != nil {
-                errors.append(FieldError("args.\(name)", "given more than once"))
+                errors.append(
+                    FieldError("args.\(Validator.shownName(name))", "given more than once"))
             } else if action.arg(name) == nil {
-                errors.append(FieldError("args.\(name)", "not declared by action \(action.name)"))
+                errors.append(
+                    FieldError(
+                        "args.\(Validator.shownName(name))", "not declared by action \(action.name)"
+                    ))
             }
             given[name] = value
         }
@@ -142,12 +146,43 @@ public struct Validator {
 
         guard errors.isEmpty else {
             return .failure(
-                Refusal(.invalidRequest, "request for \(action.name) is not valid", errors: errors))
+                Refusal(
+                    .invalidRequest, "request for \(action.name) is not valid",
+                    errors: Validator.listed(errors)))
         }
         return .success(
             ValidatedRun(
                 action: action, args: args, options: options, argv: argv,
                 setEnvironment: setEnvironment, secrets: secrets))
+    }
+
+    /// Most field errors a refusal lists; the rest are counted in one more
+    /// entry. A request of 100,000 undeclared arguments would otherwise be
+    /// answered by a refusal larger than a message may be, which could then
+    /// be neither sent nor journaled.
+    nonisolated public static let maxListedErrors = 32
+    /// Longest argument name an error shows (the name is the request's, not
+    /// the pack's: it may be anything); longer ones are cut, marked `…`.
+    static let maxShownNameBytes = 64
+
+    /// `errors`, at most `maxListedErrors` of them, then `…: N more problems`.
+    static func listed(_ errors: [FieldError]) -> [FieldError] {
+        guard errors.count > maxListedErrors else { return errors }
+        let rest = errors.count - maxListedErrors
+        return Array(errors.prefix(maxListedErrors))
+            + [FieldError("…", "\(rest) more problem\(rest == 1 ? "" : "s") not listed")]
+    }
+
+    /// A request's argument name as an error shows it: cut on a character
+    /// boundary past `maxShownNameBytes`, marked `…`.
+    static func shownName(_ name: String) -> String {
+        guard name.utf8.count > maxShownNameBytes else { return name }
+        var cut = ""
+        for c in name {
+            if cut.utf8.count + c.utf8.count > maxShownNameBytes { break }
+            cut.append(c)
+        }
+        return cut + "…"
     }
 
     /// Types one argument value by its schema.

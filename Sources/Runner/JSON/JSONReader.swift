@@ -58,7 +58,7 @@ nonisolated public enum JSONReader {
                     String(
                         decoding: UnsafeBufferPointer(start: $0, count: keyLength), as: UTF8.self)
                 }
-                object[key] = convert(json_object_iter_value(it))
+                object.appendNew(key: key, value: convert(json_object_iter_value(it)))
                 iter = json_object_iter_next(j, it)
             }
             return .object(object)

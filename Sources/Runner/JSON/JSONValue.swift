@@ -92,6 +92,13 @@ nonisolated public struct JSONObject: Equatable, Sendable {
         }
     }
 
+    /// Adds a member whose key the caller knows is not there yet (the reader:
+    /// Jansson refused duplicates), without the search `subscript` makes,
+    /// which made reading an object of n members cost n² comparisons.
+    mutating func appendNew(key: String, value: JSONValue) {
+        members.append((key, value))
+    }
+
     public static func == (a: JSONObject, b: JSONObject) -> Bool {
         a.members.count == b.members.count
             && zip(a.members, b.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }

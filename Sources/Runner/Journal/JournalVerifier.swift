@@ -11,11 +11,15 @@ nonisolated public enum JournalVerifier {
         -> VerifyReport
     {
         let set = JournalSet(path: path)
-        var paths = try set.rotatedFiles().map(\.path)
+        let rotated = try set.rotatedFiles()
+        var paths = rotated.map(\.path)
         if try JournalFile.open(path, writable: false, create: false) != nil || paths.isEmpty {
             paths.append(path)
         }
         var walk = ChainWalk(anchor: anchor)
+        for (path, seq) in rotated.map({ ($0.path, $0.firstSeq) }) {
+            walk.namedFirstSeq[path] = seq
+        }
         for file in paths {
             guard let handle = try JournalFile.open(file, writable: false, create: false) else {
                 throw .cannotOpen(path: file, errno: errnoName(ENOENT))
@@ -55,6 +59,8 @@ nonisolated private struct ChainWalk {
     var anchorProblem: JournalProblem?
     var anchorSeen = false
     var currentFile = ""
+    /// The seq each rotated file's name says its first line has.
+    var namedFirstSeq: [String: Int64] = [:]
 
     init(anchor: JournalAnchor?) {
         self.anchor = anchor
@@ -89,6 +95,18 @@ nonisolated private struct ChainWalk {
             file: file, line: line.number, seq: header.seq,
             hash: JournalFormat.hash(ofLine: line.bytes))
 
+        // Rotation names a file after its first line, and retention deletes
+        // whole files: a rotated file that begins later than its name lost
+        // lines from its start, whatever comes before it.
+        if firstInFile, let named = namedFirstSeq[file], link.seq != named {
+            if settlePending() { return true }
+            return fail(
+                link.seq > named ? .deleted : .reordered, file, line.number, link.seq,
+                "the first line is seq \(link.seq), but the file's name says it begins at seq"
+                    + " \(named): "
+                    + (link.seq > named
+                        ? "lines were deleted from its start" : "lines were moved into it"))
+        }
         if let gap = pendingGap {
             return settleGap(gap, next: link.seq)
         }

@@ -146,6 +146,51 @@ nonisolated struct CloudEndToEndTests {
         #expect(h.journal("refused", run: "bad-5").first?["args"]?["…"] != nil)
     }
 
+    @Test func refusalOfAHugeRequestIsSentAndJournaledAndRunsGoOn() throws {
+        // 16,000 undeclared arguments: one error each would make a refusal
+        // over the 1 MiB message limit, which could be neither sent (it held
+        // every later message back) nor journaled. The list is bounded.
+        let h = try Self.connected()
+        let many = (1...16_000).map { "\"a\($0)\":\($0)" }.joined(separator: ",")
+        h.send(
+            #"{"type":"run","run":"huge-1","action":"cloud.lines","args":{\#(many)},"reason":"r"}"#)
+        let refused = try #require(h.result("huge-1"))
+        #expect(refused["code"]?.stringValue == "invalid_request")
+        let errors = try #require(refused["errors"]?.arrayValue)
+        #expect(errors.count == Validator.maxListedErrors + 1)
+        #expect(errors.last?["field"]?.stringValue == "…")
+        #expect(h.journal("refused", run: "huge-1").count == 1)
+        h.send("run cloud.seq n=3 --reason after --id after-1")
+        let after = try #require(h.result("after-1"))
+        #expect(after["outcome"]?.stringValue == "exited", "\(after)")
+        #expect(h.lineTexts("after-1") == ["1", "2", "3"])
+    }
+
+    @Test func packsTooLargeToAdvertiseStopConnectWithAConfigError() throws {
+        // 800 actions with long descriptions load fine, but their state
+        // document (about 1.5 MB) cannot go in a hello: connect used to dial,
+        // fail to send it without a word, and redial forever.
+        let h = try CloudHarness()
+        let description = String(repeating: "d", count: 1500)
+        // Two files of 400: one file may hold at most 1 MiB.
+        for file in 0..<2 {
+            let actions = (0..<400).map {
+                """
+                  big.f\(file)a\($0):
+                    description: \(description)
+                    exec: ["/bin/true"]
+                """
+            }.joined(separator: "\n")
+            _ = h.dir.write("big/actions/f\(file).yaml", "actions:\n\(actions)\n")
+        }
+        _ = h.dir.write("big/pack.yaml", "pack: big\nversion: \"1\"\ndescription: Many actions.\n")
+        h.writeConfig(morePacks: [h.dir.path + "/big"])
+        try h.startWard()
+        #expect(h.waitWardExit() == 3, "log:\n\(h.wardLog)")
+        #expect(h.wardLog.contains("state document is"), "log:\n\(h.wardLog)")
+        #expect(h.events("connected").isEmpty)
+    }
+
     @Test func cancelKillsTheProcessGroup() throws {
         let h = try Self.connected()
         h.send("run cloud.wait seconds=300 --reason cancel test --id c-1")
