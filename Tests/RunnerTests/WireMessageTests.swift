@@ -46,6 +46,23 @@ import Testing
         #expect(e.json["type"] == "error")
     }
 
+    @Test(arguments: [
+        #"{"type":"run","run":"rq-1","action":"a","reason":5}"#,
+        #"{"type":"run","run":"rq-1","action":"a","reason":"r","requester":"alice"}"#,
+        #"{"type":"run","run":"rq-1","action":"a","reason":"r","requester":{"id":""#
+            + String(repeating: "A", count: 300) + #""}}"#,
+    ])
+    func anErrorAboutARunNamesTheRun(_ text: String) {
+        // With several requests in flight the control plane must know which
+        // one was refused.
+        guard case .failure(let e) = decode(text) else {
+            Issue.record("decoded \(text)")
+            return
+        }
+        #expect(e.code == "invalid_message")
+        #expect(e.json["run"] == "rq-1")
+    }
+
     @Test func decodesCancelAckAndHeartbeat() throws {
         #expect(try decode(#"{"type":"cancel","run":"r-1"}"#).get() == .cancel(run: "r-1"))
         #expect(try decode(#"{"type":"ack","runs":["a","b"]}"#).get() == .ack(runs: ["a", "b"]))

@@ -30,6 +30,9 @@ nonisolated public struct WireError: Error, Equatable, Sendable {
     public var message: String
     /// The offending message's type, when it had one.
     public var ref: String?
+    /// The run id the offending message carried, once it was read: a control
+    /// plane with several requests in flight can tell which one failed.
+    public var run: String?
 
     /// The `error` message to send back.
     public var json: JSONValue {
@@ -38,6 +41,7 @@ nonisolated public struct WireError: Error, Equatable, Sendable {
         o["code"] = .string(code)
         o["message"] = .string(message)
         if let ref { o["ref"] = .string(ref) }
+        if let run { o["run"] = .string(run) }
         return .object(o)
     }
 }
@@ -97,22 +101,22 @@ public enum WireDecoder {
         case .failure(let e): return .failure(e)
         }
         guard let action = o["action"]?.stringValue else {
-            return .failure(invalid(type, "member \"action\" must be a string"))
+            return .failure(invalid(type, run: id, "member \"action\" must be a string"))
         }
         guard let reason = o["reason"]?.stringValue else {
-            return .failure(invalid(type, "member \"reason\" must be a string"))
+            return .failure(invalid(type, run: id, "member \"reason\" must be a string"))
         }
         var args: [(name: String, value: RequestValue)] = []
         if let raw = o["args"] {
             guard case .object(let a) = raw else {
-                return .failure(invalid(type, "member \"args\" must be an object"))
+                return .failure(invalid(type, run: id, "member \"args\" must be an object"))
             }
             args = a.members.map { ($0.key, .json($0.value)) }
         }
         var options: [(name: String, value: RequestValue)] = []
         if let raw = o["options"] {
             guard case .object(let a) = raw else {
-                return .failure(invalid(type, "member \"options\" must be an object"))
+                return .failure(invalid(type, run: id, "member \"options\" must be an object"))
             }
             options = a.members.map { ($0.key, .json($0.value)) }
         }
@@ -120,18 +124,19 @@ public enum WireDecoder {
         var approval: String?
         if let r = o["requester"] {
             guard case .object(let ro) = r, let who = ro["id"]?.stringValue else {
-                return .failure(invalid(type, "member \"requester\" must be {\"id\": string}"))
+                return .failure(
+                    invalid(type, run: id, "member \"requester\" must be {\"id\": string}"))
             }
             if let problem = labelProblem(who) {
-                return .failure(invalid(type, "requester.id \(problem)"))
+                return .failure(invalid(type, run: id, "requester.id \(problem)"))
             }
             requester = who
             if let a = ro["approval"] {
                 guard let text = a.stringValue else {
-                    return .failure(invalid(type, "requester.approval must be a string"))
+                    return .failure(invalid(type, run: id, "requester.approval must be a string"))
                 }
                 if let problem = labelProblem(text) {
-                    return .failure(invalid(type, "requester.approval \(problem)"))
+                    return .failure(invalid(type, run: id, "requester.approval \(problem)"))
                 }
                 approval = text
             }
@@ -166,7 +171,7 @@ public enum WireDecoder {
         return .success(id)
     }
 
-    static func invalid(_ type: String, _ message: String) -> WireError {
-        WireError(code: "invalid_message", message: message, ref: type)
+    static func invalid(_ type: String, run: String? = nil, _ message: String) -> WireError {
+        WireError(code: "invalid_message", message: message, ref: type, run: run)
     }
 }
