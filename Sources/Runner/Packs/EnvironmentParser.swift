@@ -39,12 +39,40 @@ enum EnvironmentParser {
                 let text = entry.value.string(at: entryPath, into: &d)
             else { continue }
             switch TemplateParser.parse(text, arguments: arguments) {
-            case .success(let template): spec.set.append((entry.key, template))
+            case .success(let template):
+                let fromRequest = template.parts.contains {
+                    if case .arg = $0 { return true } else { return false }
+                }
+                if fromRequest, let what = loadsCode(entry.key) {
+                    d.error(
+                        entry.value.location,
+                        "\(entryPath): \"\(entry.key)\" cannot take an argument's value: \(what)"
+                            + " would load code from what the request names")
+                    continue
+                }
+                spec.set.append((entry.key, template))
             case .failure(let error):
                 d.error(entry.value.location, "\(entryPath): \(error.message)")
             }
         }
         return spec
+    }
+
+    /// Variables that make the dynamic loader, a shell or an interpreter load
+    /// code from the path or text they hold, with who does it; nil for others.
+    /// A pack may set them to fixed values, never to a request's argument.
+    static func loadsCode(_ name: String) -> String? {
+        if name.hasPrefix("LD_") { return "the dynamic loader" }
+        switch name {
+        case "GCONV_PATH": return "glibc"
+        case "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "PROMPT_COMMAND": return "the shell"
+        case "PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME": return "Python"
+        case "PERL5LIB", "PERL5OPT", "PERLLIB": return "Perl"
+        case "RUBYLIB", "RUBYOPT": return "Ruby"
+        case "NODE_OPTIONS", "NODE_PATH": return "Node.js"
+        case "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS": return "the JVM"
+        default: return nil
+        }
     }
 
     /// Why `name` may not be passed or set, or nil when it may.
