@@ -23,6 +23,8 @@ enum VersionCommand {
 /// `ward help [COMMAND...]`.
 enum HelpCommand {
     static func run(_ words: [String]) -> ExitCode {
+        // `ward help pack --help` asks for the same page as `ward help pack`.
+        let words = words.filter { $0 != "--help" && $0 != "-h" }
         switch words.joined(separator: " ") {
         case "", "--help", "-h", "help": Terminal.out(Help.main)
         case "pack validate", "pack": Terminal.out(Help.packValidate)

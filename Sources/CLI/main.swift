@@ -87,7 +87,8 @@ import Runner
     let list = names.joined(separator: ", ")
     guard let name = words.first, !name.hasPrefix("-") else {
         if words.first == "--help" || words.first == "-h" {
-            Terminal.out("Usage: ward \(group) {\(list)} ... (see 'ward help \(group)')")
+            // The group's whole help, as `ward help GROUP` prints it.
+            _ = HelpCommand.run([group])
             return nil
         }
         throw CommandFailure(.usage, "ward \(group): expected one of \(list)")

@@ -97,6 +97,16 @@ import Testing
         #expect(argv(Fixture.request("t.mode", [("mode", .text("-l"))])) == ["/bin/ls", "-l"])
     }
 
+    @Test func bidiControlsAreRefusedInStrings() {
+        for c in ["\u{202E}", "\u{2066}", "\u{200F}", "\u{061C}"] {
+            #expect(
+                refusedFields(Fixture.request("t.sort", [("name", .text("a\(c)fdp"))]))
+                    == ["args.name"], "U+\(String(c.unicodeScalars.first!.value, radix: 16))")
+        }
+        // Right-to-left text itself is fine.
+        #expect(argv(Fixture.request("t.sort", [("name", .text("שלום"))])) != nil)
+    }
+
     @Test func aRefusalListsAtMostItsBoundOfErrorsAndCountsTheRest() {
         let many = (0..<20_000).map { ("u\($0)", RequestValue.text("v")) }
         guard case .failure(let r) = outcome(Fixture.request("t.sort", many)) else {

@@ -185,6 +185,19 @@ public struct Validator {
         return cut + "…"
     }
 
+    /// Whether `s` holds a character that reorders how text around it is
+    /// shown (the embeddings, overrides and isolates of Unicode's bidi
+    /// algorithm, and its three marks): `a\u{202E}fdp.exe` shows as
+    /// `aexe.pdf`, in a terminal, an approval screen or the journal.
+    static func hasBidiControl(_ s: String) -> Bool {
+        s.unicodeScalars.contains {
+            switch $0.value {
+            case 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: true
+            default: false
+            }
+        }
+    }
+
     /// Types one argument value by its schema.
     func check(_ raw: RequestValue, against spec: ArgSpec) -> Result<ArgValue, FieldError> {
         let field = "args.\(spec.name)"
@@ -203,6 +216,11 @@ public struct Validator {
                 return fail(
                     "contains a control character (line break, escape, ...); ward refuses them"
                         + " so a value cannot forge log lines or terminal output")
+            }
+            if Validator.hasBidiControl(s) {
+                return fail(
+                    "contains a bidirectional control character (U+202E and the like); ward"
+                        + " refuses them so a value cannot read differently from what runs")
             }
             if s.utf8.count > maxLength {
                 return fail("longer than max_length \(maxLength) bytes (\(s.utf8.count))")

@@ -19,6 +19,11 @@ import Testing
         (["help", "--help"], "Usage: ward [GLOBAL OPTIONS]"),
         (["redact", "--help"], "Usage: ward redact"),
         (["action", "--help"], "Usage: ward action"),
+        // A group's --help is its whole page, as `ward help GROUP` prints it.
+        (["pack", "--help"], "Usage: ward pack validate"),
+        (["events", "--help"], "Usage: ward events verify"),
+        (["action", "--help"], "Usage: ward action plan"),
+        (["help", "pack", "--help"], "Usage: ward pack validate"),
     ])
     func everyCommandHasHelp(_ words: [String], _ expected: String) {
         let out = WardProcess.run(words)
