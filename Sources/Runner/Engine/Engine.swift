@@ -152,8 +152,19 @@ public final class Engine {
         let state = ActiveRun(request: request, run: run, redactor: redactor, sink: sink)
         state.slot = slot
         active[request.id] = state
-        journal.append(event: "started", fields: startedFields(state)) { [self] result in
+        journal.appendStarted(run: request.id, fields: startedFields(state)) { [self] result in
             switch result {
+            case .failure(.runAlreadyStarted):
+                // A CLI run or an MCP session used this id after this process
+                // read the journal: at most once per id, whoever asked first.
+                state.slot?.release()
+                active[request.id] = nil
+                refuse(
+                    request,
+                    Refusal(
+                        .duplicateRun,
+                        "run \(request.id) was started by another ward process on this host;"
+                            + " it is not run again"), sink: sink)
             case .failure(let error):
                 state.slot?.release()
                 active[request.id] = nil

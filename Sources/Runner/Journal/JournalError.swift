@@ -26,6 +26,9 @@ nonisolated public enum JournalError: Error, Equatable, Sendable, CustomStringCo
     /// The caller's event cannot be journaled as given (a reserved member, a real
     /// number, a bad event name).
     case invalidEvent(path: String, reason: String)
+    /// Another ward process on the host journaled a `started` event for this
+    /// run id since this one last wrote: the run must not start twice.
+    case runAlreadyStarted(path: String, run: String)
 
     /// The file the error concerns.
     public var path: String {
@@ -33,7 +36,7 @@ nonisolated public enum JournalError: Error, Equatable, Sendable, CustomStringCo
         case .cannotOpen(let p, _), .cannotLock(let p, _), .cannotRead(let p, _),
             .cannotWrite(let p, _), .cannotSync(let p, _), .cannotRotate(let p, _),
             .diskFull(let p, _), .lineTooLarge(let p, _, _), .corruptHead(let p, _),
-            .invalidEvent(let p, _):
+            .invalidEvent(let p, _), .runAlreadyStarted(let p, _):
             p
         }
     }
@@ -51,6 +54,8 @@ nonisolated public enum JournalError: Error, Equatable, Sendable, CustomStringCo
             "\(p): event line of \(n) bytes exceeds the \(limit)-byte limit"
         case .corruptHead(let p, let r): "\(p): last line is not a journal line: \(r)"
         case .invalidEvent(let p, let r): "\(p): invalid event: \(r)"
+        case .runAlreadyStarted(let p, let run):
+            "\(p): run \(run) was started by another ward process on this host"
         }
     }
 }

@@ -43,6 +43,17 @@ public final class JournalQueue {
         startNext()
     }
 
+    /// Queues a run's `started` event, which fails with `runAlreadyStarted`
+    /// when another ward process journaled one for `run` since this process
+    /// last wrote.
+    public func appendStarted(
+        run: String, fields: JSONObject, completion: @escaping Completion
+    ) {
+        queue.append(
+            (JournalStore.BatchEvent(event: "started", fields: fields, uniqueRun: run), completion))
+        startNext()
+    }
+
     func startNext() {
         guard inFlight == 0, !queue.isEmpty else { return }
         let count = min(queue.count, Self.maxBatch)

@@ -9,11 +9,17 @@ nonisolated extension JournalStore {
         public var event: String
         /// Its members, in order after the header.
         public var fields: JSONObject
+        /// A run id no other ward process may have started: the event fails
+        /// with `runAlreadyStarted` when one journaled a `started` for it
+        /// since this store last wrote (checked under the lock, so two
+        /// processes cannot both start it).
+        public var uniqueRun: String?
 
         /// An event `event` with `fields`.
-        public init(event: String, fields: JSONObject) {
+        public init(event: String, fields: JSONObject, uniqueRun: String? = nil) {
             self.event = event
             self.fields = fields
+            self.uniqueRun = uniqueRun
         }
     }
 
@@ -36,13 +42,13 @@ nonisolated extension JournalStore {
     /// the events after it fail with the same error.
     public func append(batch events: [BatchEvent]) -> [Result<JournalHead, JournalError>] {
         var results = [Result<JournalHead, JournalError>?](repeating: nil, count: events.count)
-        var bodies: [(index: Int, body: [UInt8])] = []
+        var bodies: [(index: Int, body: [UInt8], uniqueRun: String?)] = []
         for (index, event) in events.enumerated() {
             do throws(JournalError) {
                 let body = try JournalFormat.body(
                     event: event.event, fields: event.fields, path: files.path)
                 try checkSize(body)
-                bodies.append((index, body))
+                bodies.append((index, body, event.uniqueRun))
             } catch {
                 results[index] = .failure(error)
             }
@@ -53,7 +59,7 @@ nonisolated extension JournalStore {
                     try writeBatch(bodies, to: &active, results: &results)
                 }
             } catch {
-                for (index, _) in bodies where results[index] == nil {
+                for (index, _, _) in bodies where results[index] == nil {
                     results[index] = .failure(error)
                 }
             }
@@ -67,11 +73,17 @@ nonisolated extension JournalStore {
     /// Writes each body after the head, syncing before a rotation and at the
     /// end. Throws (for the events not yet settled) when a sync fails.
     private func writeBatch(
-        _ bodies: [(index: Int, body: [UInt8])], to active: inout Active,
+        _ bodies: [(index: Int, body: [UInt8], uniqueRun: String?)], to active: inout Active,
         results: inout [Result<JournalHead, JournalError>?]
     ) throws(JournalError) {
+        let othersStarted =
+            bodies.contains { $0.uniqueRun != nil } ? startedByOthers(active) : []
         var unsynced = Unsynced(before: active)
-        for (index, body) in bodies {
+        for (index, body, uniqueRun) in bodies {
+            if let run = uniqueRun, othersStarted.contains(run) {
+                results[index] = .failure(.runAlreadyStarted(path: files.path, run: run))
+                continue
+            }
             let line: [UInt8]
             let head: JournalHead
             do {
@@ -151,4 +163,43 @@ nonisolated extension JournalStore {
         remember(active)
         unsynced.before = active
     }
+
+    /// Run ids of the `started` events other processes wrote since this store
+    /// last wrote: the part of the active file past where it left it, or,
+    /// when the file was rotated meanwhile, the new active file and the
+    /// newest rotated one whole (rare, and bounded by two files). Empty when
+    /// nothing changed or nothing is known of before.
+    func startedByOthers(_ active: Active) -> Set<String> {
+        guard let before = active.before, before != active.status else { return [] }
+        var ids = Set<String>()
+        func scan(_ file: JournalFile, from offset: Int64, to end: Int64) {
+            var scanner = LineScanner(file: file, from: offset, end: end)
+            while let line = try? scanner.next() {
+                guard line.terminated,
+                    ByteSearch.firstIndex(of: Self.startedMember, in: line.bytes) != nil,
+                    case .object(let o)? = try? JSONReader.parse(line.bytes),
+                    o["event"]?.stringValue == "started", let run = o["run"]?.stringValue
+                else { continue }
+                ids.insert(run)
+            }
+        }
+        let sameFile =
+            before.device == active.status.device && before.inode == active.status.inode
+            && before.size <= active.status.size
+        if sameFile {
+            scan(active.file, from: before.size, to: active.status.size)
+            return ids
+        }
+        scan(active.file, from: 0, to: active.status.size)
+        if let newest = try? files.rotatedFiles().last,
+            let file = try? JournalFile.open(newest.path, writable: false, create: false),
+            let size = try? file.status().size
+        {
+            scan(file, from: 0, to: size)
+        }
+        return ids
+    }
+
+    /// The member every `started` line holds, as the journal writes it.
+    static let startedMember = Array(#""event":"started""#.utf8)
 }

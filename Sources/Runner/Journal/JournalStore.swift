@@ -35,6 +35,10 @@ nonisolated public final class JournalStore {
         var status: JournalFile.Status
         var head: JournalHead
         var firstSeq: Int64?
+        /// The active file as this store last left it, when another process
+        /// has written to the journal since (the file changed): what it wrote
+        /// lies past this.
+        var before: JournalFile.Status?
     }
 
     /// A store for the journal whose active file is `path`.
@@ -110,7 +114,8 @@ nonisolated public final class JournalStore {
         }
 
         let tail = try JournalTail.read(file, size: status.size)
-        var active = Active(file: file, status: status, head: .genesis, firstSeq: nil)
+        var active = Active(
+            file: file, status: status, head: .genesis, firstSeq: nil, before: cached?.status)
         if let last = tail.lastLine {
             active.head = try head(ofLine: last, in: file.path)
             active.firstSeq = try firstSeq(of: file, status: status)

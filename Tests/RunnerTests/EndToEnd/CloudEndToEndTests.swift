@@ -166,6 +166,27 @@ nonisolated struct CloudEndToEndTests {
         #expect(h.lineTexts("after-1") == ["1", "2", "3"])
     }
 
+    @Test func runIDUsedByTheCLIAfterTheDaemonStartedIsNotRunAgain() throws {
+        // The daemon reads the journal's run ids once, at start; an id a CLI
+        // run used later was missing from them, and the daemon ran it again.
+        let h = try Self.connected()
+        h.send("run e2e.echo message=warm --reason warm up --id warm-1")
+        #expect(h.result("warm-1")?["outcome"]?.stringValue == "exited")
+        let cli = WardProcess.run([
+            "--config", h.configPath, "--allow-writable", "action", "run", "e2e.echo",
+            "--arg", "message=from the cli", "--run-id", "shared-1", "--reason", "cli",
+        ])
+        #expect(cli.status == 0, "\(cli.stderr)")
+        #expect(h.journal("started", run: "shared-1").count == 1)
+
+        h.send("run e2e.echo message=again --reason again --id shared-1")
+        let reply = try #require(h.result("shared-1"))
+        #expect(reply["type"]?.stringValue == "run.refused", "\(reply)")
+        #expect(reply["code"]?.stringValue == "duplicate_run")
+        #expect(h.journal("started", run: "shared-1").count == 1)
+        #expect(h.lineTexts("shared-1").isEmpty)
+    }
+
     @Test func packsTooLargeToAdvertiseStopConnectWithAConfigError() throws {
         // 800 actions with long descriptions load fine, but their state
         // document (about 1.5 MB) cannot go in a hello: connect used to dial,
