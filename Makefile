@@ -37,8 +37,11 @@ RELEASE_LINK_FLAGS := -Xlinker --no-export-dynamic
 build: deps ## Build the release binary at bin/ward (Swift stdlib linked in statically).
 	$(SWIFT) build -c release --static-swift-stdlib --product ward $(RELEASE_LINK_FLAGS)
 	@mkdir -p bin
-	cp "$$($(SWIFT) build -c release --static-swift-stdlib $(RELEASE_LINK_FLAGS) --show-bin-path)/ward" bin/ward
-	strip bin/ward
+	@# A new file renamed over the old one: a running bin/ward (a daemon, an
+	@# MCP server) keeps its own copy, where writing into it fails (ETXTBSY).
+	cp "$$($(SWIFT) build -c release --static-swift-stdlib $(RELEASE_LINK_FLAGS) --show-bin-path)/ward" bin/.ward.new
+	strip bin/.ward.new
+	mv -f bin/.ward.new bin/ward
 	@echo "built bin/ward"
 
 test: deps venv ## Build everything; run the Swift tests, then the development control plane's.

@@ -88,10 +88,11 @@ enum ConnectCommand {
     }
 
     /// Most bytes the state document may take: `hello` carries it with the
-    /// session, the journal head and up to 1,024 run ids in flight or
-    /// unacknowledged (under 128 KiB together), in one message of at most
-    /// `WireProtocol.maxMessageBytes`.
-    static let maxStateBytes = WireProtocol.maxMessageBytes - 128 * 1024
+    /// session, the journal head, up to 1,024 run ids in flight and up to
+    /// 1,024 unacknowledged (128 bytes each at most, quoted, with a comma:
+    /// 268,288 bytes for both lists), in one message of at most
+    /// `WireProtocol.maxMessageBytes`; 320 KiB are kept for all of that.
+    static let maxStateBytes = WireProtocol.maxMessageBytes - 320 * 1024
 
     /// Why `document` cannot be advertised, or nil when it fits.
     static func stateProblem(_ document: JSONValue) -> String? {

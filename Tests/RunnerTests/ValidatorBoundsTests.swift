@@ -17,7 +17,16 @@ import Testing
             Fixture.template("/usr/bin/printf"),
             Template(parts: [.arg("a"), .arg("b")], source: "{{args.a}}{{args.b}}"),
         ])
+        var script = Fixture.action(
+            "t.script", argv: ["/bin/true"], args: [Fixture.arg("name", text, required: true)])
+        script.execution = .script(
+            interpreter: ["/bin/bash", "--"], scriptPath: "/opt/s.sh",
+            args: [Fixture.template("{{args.name}}")])
+        let defaulted = Fixture.action(
+            "t.defaulted", argv: ["/bin/echo", "{{args.flag}}"],
+            args: [Fixture.arg("flag", text, defaultValue: .string("-n"))])
         let actions = [
+            script, defaulted,
             Fixture.action(
                 "t.sort", argv: ["/usr/bin/sort", "{{args.name}}.txt"],
                 args: [Fixture.arg("name", text, required: true)]),
@@ -91,6 +100,19 @@ import Testing
         #expect(refusedFields(Fixture.request("t.kill", [("pid", .text("-9"))])) == ["args.pid"])
         #expect(argv(Fixture.request("t.kill", [("pid", .json(42))])) == ["/bin/kill", "42"])
         #expect(argv(Fixture.request("t.offset", [("from", .json(-5))])) == ["/usr/bin/seq", "-5"])
+    }
+
+    @Test func anInterpretersDoubleDashDoesNotCoverTheScriptsArguments() {
+        // `bash -- script -rf`: the `--` ends bash's options; the script reads
+        // `-rf` as its own.
+        #expect(
+            refusedFields(Fixture.request("t.script", [("name", .text("-rf"))])) == ["args.name"])
+    }
+
+    @Test func aDefaultIsThePacksAndMayStartWithADash() {
+        #expect(argv(Fixture.request("t.defaulted")) == ["/bin/echo", "-n"])
+        #expect(
+            refusedFields(Fixture.request("t.defaulted", [("flag", .text("-e"))])) == ["args.flag"])
     }
 
     @Test func enumerationValuesAreThePacksAndMayStartWithADash() {

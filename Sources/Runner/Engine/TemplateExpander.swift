@@ -8,12 +8,19 @@ public struct TemplateExpander {
     public var args: [(name: String, value: ArgValue)]
     /// The run's clamped options.
     public var options: [ClampedOption]
+    /// Arguments the request left out, whose value is the pack's default:
+    /// the pack's own words, not checked for a leading dash.
+    public var defaulted: Set<String>
 
     /// An expander for one validated run.
-    public init(action: Action, args: [(name: String, value: ArgValue)], options: [ClampedOption]) {
+    public init(
+        action: Action, args: [(name: String, value: ArgValue)], options: [ClampedOption],
+        defaulted: Set<String> = []
+    ) {
         self.action = action
         self.args = args
         self.options = options
+        self.defaulted = defaulted
     }
 
     /// The argv, or the arguments whose values would be read as options.
@@ -34,7 +41,10 @@ public struct TemplateExpander {
         }
 
         var errors: [FieldError] = []
-        var afterDoubleDash = fixed.contains("--")
+        // Only a `--` of the list the values are in counts: an interpreter's
+        // `--` (`["/bin/bash", "--"]`) ends the interpreter's options, and the
+        // script reads its own arguments afresh.
+        var afterDoubleDash = false
         for template in templates {
             guard let text = expand(template) else { continue }
             if !afterDoubleDash, text.utf8.first == UInt8(ascii: "-"),
@@ -66,8 +76,8 @@ public struct TemplateExpander {
     /// argument. A value at the front of an element is read by the program
     /// the same way whether or not text follows it (`{{args.name}}.txt` with
     /// `-o/tmp/x` is sort's `-o` option), and an empty value before it hands
-    /// the front to the next one. Enumerations are left alone: their values
-    /// are the pack's, not the request's.
+    /// the front to the next one. Enumerations and defaults are left alone:
+    /// their values are the pack's, not the request's.
     func leadingArgument(_ template: Template) -> String? {
         for part in template.parts {
             switch part {
@@ -78,6 +88,7 @@ public struct TemplateExpander {
             case .arg(let name):
                 guard let value = args.first(where: { $0.name == name })?.value else { return nil }
                 if value.text.isEmpty { continue }
+                if defaulted.contains(name) { return nil }
                 switch action.arg(name)?.type {
                 case .string?, .integer?: return name
                 default: return nil

@@ -111,11 +111,13 @@ public struct Validator {
         }
 
         var args: [(name: String, value: ArgValue)] = []
+        var defaulted: Set<String> = []
         var secrets: [(name: String, value: String)] = []
         for spec in action.args {
             guard let raw = given[spec.name] else {
                 if let d = spec.defaultValue {
                     args.append((spec.name, d))
+                    defaulted.insert(spec.name)
                 } else if spec.required {
                     errors.append(FieldError("args.\(spec.name)", "required"))
                 }
@@ -136,7 +138,8 @@ public struct Validator {
         var argv: [String] = []
         var setEnvironment: [(name: String, value: String)] = []
         if errors.isEmpty {
-            let expander = TemplateExpander(action: action, args: args, options: options)
+            let expander = TemplateExpander(
+                action: action, args: args, options: options, defaulted: defaulted)
             switch expander.argv() {
             case .success(let v): argv = v
             case .failure(let e): errors.append(contentsOf: e.errors)

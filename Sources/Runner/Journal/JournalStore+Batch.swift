@@ -166,9 +166,10 @@ nonisolated extension JournalStore {
 
     /// Run ids of the `started` events other processes wrote since this store
     /// last wrote: the part of the active file past where it left it, or,
-    /// when the file was rotated meanwhile, the new active file and the
-    /// newest rotated one whole (rare, and bounded by two files). Empty when
-    /// nothing changed or nothing is known of before.
+    /// when the journal was rotated meanwhile (rare), the new active file and
+    /// every rotated file that can hold a line after the newest this store
+    /// knew: the one holding that line, and all named after a later seq.
+    /// Empty when nothing changed or nothing is known of before.
     func startedByOthers(_ active: Active) -> Set<String> {
         guard let before = active.before, before != active.status else { return [] }
         var ids = Set<String>()
@@ -191,10 +192,14 @@ nonisolated extension JournalStore {
             return ids
         }
         scan(active.file, from: 0, to: active.status.size)
-        if let newest = try? files.rotatedFiles().last,
-            let file = try? JournalFile.open(newest.path, writable: false, create: false),
-            let size = try? file.status().size
-        {
+        let rotated = (try? files.rotatedFiles()) ?? []
+        let known = active.beforeSeq ?? 0
+        // The last file that begins at or before the known line holds it.
+        let holding = rotated.lastIndex { $0.firstSeq <= known } ?? 0
+        for entry in rotated[holding...] {
+            guard let file = try? JournalFile.open(entry.path, writable: false, create: false),
+                let size = try? file.status().size
+            else { continue }
             scan(file, from: 0, to: size)
         }
         return ids

@@ -39,6 +39,8 @@ nonisolated public final class JournalStore {
         /// has written to the journal since (the file changed): what it wrote
         /// lies past this.
         var before: JournalFile.Status?
+        /// The seq of the newest line this store knew of then.
+        var beforeSeq: Int64?
     }
 
     /// A store for the journal whose active file is `path`.
@@ -115,7 +117,8 @@ nonisolated public final class JournalStore {
 
         let tail = try JournalTail.read(file, size: status.size)
         var active = Active(
-            file: file, status: status, head: .genesis, firstSeq: nil, before: cached?.status)
+            file: file, status: status, head: .genesis, firstSeq: nil, before: cached?.status,
+            beforeSeq: cached?.head.seq)
         if let last = tail.lastLine {
             active.head = try head(ofLine: last, in: file.path)
             active.firstSeq = try firstSeq(of: file, status: status)

@@ -47,7 +47,7 @@ enum EnvironmentParser {
                     d.error(
                         entry.value.location,
                         "\(entryPath): \"\(entry.key)\" cannot take an argument's value: \(what)"
-                            + " would load code from what the request names")
+                            + " would run or load code from what the request names")
                     continue
                 }
                 spec.set.append((entry.key, template))
@@ -58,19 +58,38 @@ enum EnvironmentParser {
         return spec
     }
 
-    /// Variables that make the dynamic loader, a shell or an interpreter load
-    /// code from the path or text they hold, with who does it; nil for others.
-    /// A pack may set them to fixed values, never to a request's argument.
+    /// Variables that make the dynamic loader, a shell, an interpreter or a
+    /// common tool run or load code from the path or text they hold, with who
+    /// does it; nil for others. A pack may set them to fixed values, never to
+    /// a request's argument. This is a list of the known ones, not a proof:
+    /// what a program does with its environment is the pack author's to know.
     static func loadsCode(_ name: String) -> String? {
-        if name.hasPrefix("LD_") { return "the dynamic loader" }
+        for (prefix, who) in [
+            ("LD_", "the dynamic loader"), ("GIT_CONFIG", "git"), ("LUA_INIT", "Lua"),
+            ("LUA_PATH", "Lua"), ("LUA_CPATH", "Lua"),
+        ] where name.hasPrefix(prefix) {
+            return who
+        }
         switch name {
         case "GCONV_PATH": return "glibc"
-        case "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "PROMPT_COMMAND": return "the shell"
-        case "PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME": return "Python"
-        case "PERL5LIB", "PERL5OPT", "PERLLIB": return "Perl"
+        case "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "PROMPT_COMMAND", "PS4", "IFS",
+            "ZDOTDIR", "HOME", "XDG_CONFIG_HOME":
+            return "the shell"
+        case "PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PYTHONUSERBASE", "PYTHONWARNINGS",
+            "PYTHONBREAKPOINT":
+            return "Python"
+        case "PERL5LIB", "PERL5OPT", "PERLLIB", "PERL5DB": return "Perl"
         case "RUBYLIB", "RUBYOPT": return "Ruby"
         case "NODE_OPTIONS", "NODE_PATH": return "Node.js"
-        case "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS": return "the JVM"
+        case "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH": return "the JVM"
+        case "PHPRC", "PHP_INI_SCAN_DIR": return "PHP"
+        case "GIT_SSH", "GIT_SSH_COMMAND", "GIT_EXEC_PATH", "GIT_ASKPASS", "GIT_PAGER",
+            "GIT_EDITOR", "GIT_EXTERNAL_DIFF", "GIT_PROXY_COMMAND", "GIT_TEMPLATE_DIR":
+            return "git"
+        case "SSH_ASKPASS", "SUDO_ASKPASS": return "ssh or sudo"
+        case "OPENSSL_CONF", "OPENSSL_ENGINES", "OPENSSL_MODULES": return "OpenSSL"
+        case "PAGER", "EDITOR", "VISUAL", "MANPAGER", "BROWSER", "LESSOPEN", "LESSCLOSE":
+            return "the programs that start them"
         default: return nil
         }
     }
