@@ -125,6 +125,11 @@ import Testing
                 refusedFields(Fixture.request("t.sort", [("name", .text("a\(c)fdp"))]))
                     == ["args.name"], "U+\(String(c.unicodeScalars.first!.value, radix: 16))")
         }
+        #expect(
+            refusedFields(
+                Fixture.request(
+                    "t.sort", [("name", .text("a"))], reason: "approved \u{202E}txt.exe"))
+                == ["reason"])
         // Right-to-left text itself is fine.
         #expect(argv(Fixture.request("t.sort", [("name", .text("שלום"))])) != nil)
     }

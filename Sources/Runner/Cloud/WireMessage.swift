@@ -157,6 +157,7 @@ public enum WireDecoder {
         if text.isEmpty { return "must not be empty" }
         if text.utf8.count > maxLabelBytes { return "is longer than \(maxLabelBytes) bytes" }
         if text.utf8.contains(where: Validator.isControl) { return "holds a control character" }
+        if Validator.hasBidiControl(text) { return "holds a bidirectional control character" }
         return nil
     }
 

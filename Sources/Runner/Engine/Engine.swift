@@ -367,16 +367,46 @@ public final class Engine {
 
     /// Refuses `request` for a reason a face found (a run id already recorded,
     /// say): journaled like every refusal, then reported to `sink`.
+    /// Hands a refusal to its sink once its journal line is written (or not).
+    private func settleRefusal(
+        _ request: RunRequest, _ refusal: Refusal, sink: RunSink,
+        _ result: Result<JournalHead, JournalError>
+    ) {
+        if case .failure(let error) = result {
+            logger.error("journal write failed", [("run.id", request.id), ("error", "\(error)")])
+        }
+        sink.runRefused(request, refusal, journal: try? result.get())
+    }
+
+    /// A refused event cut to what identifies the attempt: its run, action,
+    /// origin, requester, code and message (each bounded), and how many
+    /// errors it had.
+    static func brief(_ fields: JSONObject) -> JSONObject {
+        var o = JSONObject()
+        for key in ["run", "action", "origin", "requester", "code"] {
+            if let v = fields[key]?.stringValue { o[key] = .string(cut(v)) }
+        }
+        if let m = fields["message"]?.stringValue { o["message"] = .string(cut(m, to: 1024)) }
+        o["errors"] = .int(Int64(fields["errors"]?.arrayValue?.count ?? 0))
+        o["cut"] = .bool(true)
+        return o
+    }
+
     public func refuse(_ request: RunRequest, _ refusal: Refusal, sink: RunSink) {
         logger.info(
             "run refused",
             [("run.id", request.id), ("action", request.action), ("code", refusal.code.rawValue)])
-        journal.append(event: "refused", fields: refusedFields(request, refusal)) { [self] result in
-            if case .failure(let error) = result {
-                logger.error(
-                    "journal write failed", [("run.id", request.id), ("error", "\(error)")])
+        let fields = refusedFields(request, refusal)
+        journal.append(event: "refused", fields: fields) { [self] result in
+            if case .failure(.lineTooLarge) = result {
+                // Every field is bounded, so this should not happen; if it does,
+                // the attempt is still journaled, with what identifies it.
+                journal.append(event: "refused", fields: Engine.brief(fields)) { [self] retry in
+                    settleRefusal(request, refusal, sink: sink, retry)
+                }
+                return
             }
-            sink.runRefused(request, refusal, journal: try? result.get())
+            settleRefusal(request, refusal, sink: sink, result)
         }
     }
 

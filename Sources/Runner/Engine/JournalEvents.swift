@@ -79,7 +79,7 @@ extension Engine {
             guard let spec = action?.arg(name) else {
                 // An undeclared argument has no schema to say whether its value is
                 // secret (a mistyped name for a token, say), so only its name is kept.
-                args[name] = .string("[REDACTED:undeclared]")
+                args[Validator.shownName(name)] = .string("[REDACTED:undeclared]")
                 continue
             }
             if spec.secret {

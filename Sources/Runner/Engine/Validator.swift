@@ -72,7 +72,8 @@ public struct Validator {
         ValidatedRun, Refusal
     > {
         guard let action = registry.action(request.action) else {
-            var message = "action \"\(request.action)\" is not declared by any loaded pack"
+            var message =
+                "action \"\(Engine.cut(request.action, to: 128))\" is not declared by any loaded pack"
             let near = Validator.similarNames(to: request.action, in: registry)
             if !near.isEmpty { message += " (did you mean \(near.joined(separator: ", "))?)" }
             return .failure(Refusal(.unknownAction, message))
@@ -94,6 +95,13 @@ public struct Validator {
             // carriage returns) only serve to confuse whoever reads it later.
             errors.append(
                 FieldError("reason", "holds a control character (only line breaks and tabs may)"))
+        } else if Validator.hasBidiControl(reason) {
+            // The reason is what an approver reads: it must read as it is.
+            errors.append(
+                FieldError(
+                    "reason",
+                    "holds a bidirectional control character (U+202E and the like), which would"
+                        + " make it read differently from what it says"))
         }
 
         var given: [String: RequestValue] = [:]
@@ -179,13 +187,9 @@ public struct Validator {
     /// A request's argument name as an error shows it: cut on a character
     /// boundary past `maxShownNameBytes`, marked `…`.
     static func shownName(_ name: String) -> String {
-        guard name.utf8.count > maxShownNameBytes else { return name }
-        var cut = ""
-        for c in name {
-            if cut.utf8.count + c.utf8.count > maxShownNameBytes { break }
-            cut.append(c)
-        }
-        return cut + "…"
+        // By bytes and scalars, not characters: one character may be a
+        // letter and 65,000 combining marks.
+        Engine.cut(name, to: maxShownNameBytes)
     }
 
     /// Whether `s` holds a character that reorders how text around it is
@@ -206,7 +210,7 @@ public struct Validator {
         let field = "args.\(spec.name)"
         func fail(_ m: String) -> Result<ArgValue, FieldError> { .failure(FieldError(field, m)) }
         func shown(_ s: String) -> String {
-            spec.secret ? "the value" : "\"\(s.utf8.count > 64 ? String(s.prefix(64)) + "…" : s)\""
+            spec.secret ? "the value" : "\"\(Engine.cut(s, to: 64))\""
         }
 
         switch spec.type {
@@ -273,7 +277,7 @@ public struct Validator {
         var asked: [OptionName: Int64] = [:]
         var seen: Set<String> = []
         for (name, raw) in requested {
-            let field = "options.\(name)"
+            let field = "options.\(Validator.shownName(name))"
             // A repeat is one error, whatever else is wrong with the option.
             guard seen.insert(name).inserted else {
                 errors.append(FieldError(field, "given more than once"))

@@ -107,7 +107,9 @@ extension MCPSession {
         case .failure(.unknownTool(let name)):
             reply(
                 JSONRPCCodec.error(
-                    id, JSONRPCError(JSONRPCError.invalidParams, "unknown tool: \(name)")))
+                    id,
+                    JSONRPCError(
+                        JSONRPCError.invalidParams, "unknown tool: \(Engine.cut(name, to: 128))")))
             return
         case .failure(.malformed(let errors)):
             // Like a malformed wire message: refused before the engine, so no
@@ -137,7 +139,8 @@ extension MCPSession {
                         JSONRPCCodec.error(
                             id,
                             JSONRPCError(
-                                JSONRPCError.invalidParams, "unknown tool: \(call.tool)",
+                                JSONRPCError.invalidParams,
+                                "unknown tool: \(Engine.cut(call.tool, to: 128))",
                                 data: [
                                     "code": .string(refusal.code.rawValue),
                                     "message": .string(refusal.message),

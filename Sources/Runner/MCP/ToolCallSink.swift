@@ -80,7 +80,8 @@ final class ToolCallSink: RunSink {
                 JSONRPCCodec.error(
                     requestID,
                     JSONRPCError(
-                        JSONRPCError.invalidParams, "unknown tool: \(call.tool)", data: data)))
+                        JSONRPCError.invalidParams,
+                        "unknown tool: \(Engine.cut(call.tool, to: 128))", data: data)))
             return
         }
         end(

@@ -80,6 +80,36 @@ import Testing
         #expect(events.first?["code"] == .string(code))
     }
 
+    @Test func refusalsOfHugeNamesAndValuesAreStillJournaled() {
+        // Names a request makes up (actions, options, undeclared arguments)
+        // and quoted values are cut by bytes, so no refusal outgrows a journal
+        // line (256 KiB): each of these made one of 300-400 KB, and the
+        // attempt went unjournaled.
+        let o = String(repeating: "o", count: 120_000)
+        let marks = "x" + String(repeating: "\u{0301}", count: 65_000)
+        let cases: [[String]] = [
+            [
+                "e2e.echo", "--arg", "message=x", "--opt", "\(o)=1", "--opt", "b\(o)=1", "--opt",
+                "c\(o)=1",
+            ],
+            [
+                "e2e.echo", "--arg", "message=x", "--arg", "\(o)1=v", "--arg", "\(o)2=v", "--arg",
+                "\(o)3=v",
+            ],
+            ["e2e." + String(repeating: "a", count: 130_000)],
+            ["e2e.region", "--arg", "region=\(marks)", "--arg", "host=\(marks)"],
+        ]
+        for words in cases {
+            let s = Scratch()
+            let out = s.ward(["action", "run"] + words + ["--reason", "huge"])
+            #expect(out.status == 4, "\(out.stderr.prefix(300))")
+            #expect(!out.stderr.contains("journal write failed"), "\(out.stderr.prefix(300))")
+            let events = s.events
+            #expect(events.count == 1 && events.first?["event"] == "refused")
+            #expect(out.stderr.utf8.count < 8192, "stderr of \(out.stderr.utf8.count) bytes")
+        }
+    }
+
     @Test func runIDAlreadyInTheJournalIsRefusedNotRunAgain() {
         let s = Scratch()
         let first = s.ward([
