@@ -27,12 +27,23 @@ import Testing
     @Test func case20DuplicateKeysAreAllReportedWithBothLines() {
         let (registry, lines) = PackFixtures.load(["case20-duplicates"])
         #expect(registry == nil)
+        // The rest of the file is still checked (the first of each duplicate
+        // is kept): a duplicate used to hide every other mistake.
+        let name =
+            "is not a valid action name (dot-separated segments of lowercase letters,"
+            + " digits and hyphens, at most 64 characters)"
         #expect(
             lines == [
+                "case20-duplicates/pack.yaml:2:3: error: actions.restart_web: \"restart_web\" \(name)",
+                "case20-duplicates/pack.yaml:3:5: error: actions.restart_web: missing required key"
+                    + " \"description\"",
                 "case20-duplicates/pack.yaml:6:7: error:"
                     + " actions.restart_web.options.timeout_s_max duplicated (lines 5 and 6)",
                 "case20-duplicates/pack.yaml:7:3: error: actions.restart_web duplicated"
                     + " (lines 2 and 7)",
+                "case20-duplicates/pack.yaml:9:3: error: actions.restart_db: \"restart_db\" \(name)",
+                "case20-duplicates/pack.yaml:9:17: error: actions.restart_db: missing required key"
+                    + " \"description\"",
                 "case20-duplicates/pack.yaml:10:3: error: actions.restart_db duplicated"
                     + " (lines 9 and 10)",
             ])

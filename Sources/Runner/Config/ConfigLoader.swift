@@ -43,10 +43,9 @@ enum ConfigLoader {
         }
         var config = RunnerConfig.defaults(baseDirectory: base)
         config.path = absolute
-        switch YAMLDocument.parse(bytes, file: path, kind: "config") {
-        case .failure(let problems):
-            d.append(contentsOf: problems)
-        case .success(let root):
+        let (node, problems) = YAMLDocument.parse(bytes, file: path, kind: "config")
+        d.append(contentsOf: problems)
+        if let root = node {
             let names = sections.map(\.name)
             if let fields = Fields(root, path: "", allowed: names, into: &d) {
                 // A section left empty (`runner:` with nothing after it) is

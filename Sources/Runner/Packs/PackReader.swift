@@ -123,12 +123,9 @@ struct PackReader {
             d.append(.error(path: shown, "file is larger than \(Self.maxYAMLBytes) bytes"))
             return nil
         }
-        switch YAMLDocument.parse(bytes, file: shown, kind: "pack") {
-        case .success(let node): return node
-        case .failure(let problems):
-            d.append(contentsOf: problems)
-            return nil
-        }
+        let (node, problems) = YAMLDocument.parse(bytes, file: shown, kind: "pack")
+        d.append(contentsOf: problems)
+        return node
     }
 
     private func file(_ relative: String) -> [UInt8]? {

@@ -11,10 +11,11 @@ nonisolated public enum YAMLDocument {
 
     /// Parses `bytes` read from `file`. `kind` names the file in the message about
     /// extra documents ("pack", "config"). All problems found before libyaml stops
-    /// are returned together.
+    /// are returned together, with the tree when it was read whole (see
+    /// `YAMLTreeBuilder.result`).
     public static func parse(
         _ bytes: [UInt8], file: String, kind: String = "pack"
-    ) -> Result<YAMLNode, Diagnostics> {
+    ) -> (node: YAMLNode?, problems: Diagnostics) {
         let parser = YAMLEventParser()
         var builder = YAMLTreeBuilder(file: file, kind: kind)
         // libyaml keeps the input pointer for the whole parse, so every call that

@@ -27,6 +27,8 @@ nonisolated struct YAMLTreeBuilder {
     let kind: String
     /// True once the stream ended or an error made reading further pointless.
     private(set) var finished = false
+    /// True when an error stopped the reading: the tree is not whole.
+    private var stopped = false
     private var documents = 0
     private var stack: [Frame] = []
     private var root: YAMLNode?
@@ -50,6 +52,7 @@ nonisolated struct YAMLTreeBuilder {
                     "\(kind) must contain exactly one YAML document; "
                         + "second starts at line \(position.line)")
                 finished = true
+                stopped = true
             }
         case .scalar(let scalar, let position, let decoration):
             if let decoration { error(position, decoration) }
@@ -92,15 +95,20 @@ nonisolated struct YAMLTreeBuilder {
         }
         error(position, message)
         finished = true
+        stopped = true
     }
 
-    /// The tree, or every problem found.
-    func result() -> Result<YAMLNode, Diagnostics> {
-        if !diagnostics.isEmpty { return .failure(Diagnostics(diagnostics)) }
+    /// The tree, when one was read whole, and every problem found. Problems
+    /// that leave the tree whole (a duplicate key, whose later value is
+    /// dropped; a key that is not a string; an alias, anchor or tag) come
+    /// with it, so the checks that read the tree still run and report theirs:
+    /// one duplicate used to hide every other mistake of the file.
+    func result() -> (node: YAMLNode?, problems: Diagnostics) {
+        if stopped { return (nil, Diagnostics(diagnostics)) }
         guard let root, !(root.scalar.map { $0.isPlain && $0.text.isEmpty } ?? false) else {
-            return .failure(Diagnostics([.error(path: file, "empty file")]))
+            return (nil, Diagnostics(diagnostics + [.error(path: file, "empty file")]))
         }
-        return .success(root)
+        return (root, Diagnostics(diagnostics))
     }
 
     private mutating func open(isMapping: Bool, _ position: SourcePosition, _ decoration: String?) {
@@ -108,6 +116,7 @@ nonisolated struct YAMLTreeBuilder {
         guard stack.count < YAMLDocument.maxDepth else {
             error(position, "nesting is deeper than \(YAMLDocument.maxDepth) levels")
             finished = true
+            stopped = true
             return
         }
         stack.append(Frame(isMapping: isMapping, location: location(position), path: childPath()))
