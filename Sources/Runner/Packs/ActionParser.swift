@@ -49,7 +49,12 @@ enum ActionParser {
         let args =
             fields["args"].map { ArgParser.parse($0, path: fields.path("args"), into: &d) }
             ?? []
-        let argNames = Set(args.map(\.name))
+        // Every name the pack declares, also those whose declaration failed
+        // (a bad pattern): its placeholders are not a second mistake.
+        var argNames = Set(args.map(\.name))
+        if let declared = fields["args"]?.entries {
+            argNames.formUnion(declared.map(\.key))
+        }
         let execution = ExecutionParser.parse(fields, arguments: argNames, context: context, &d)
         let options = OptionParser.parse(
             fields["options"], path: fields.path("options"), ceilings: context.ceilings,
