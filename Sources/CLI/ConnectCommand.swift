@@ -96,7 +96,10 @@ enum ConnectCommand {
 
     /// Why `document` cannot be advertised, or nil when it fits.
     static func stateProblem(_ document: JSONValue) -> String? {
-        let size = JSONWriter.bytes(document).count
+        // `hello` carries the runner block twice: on its own and in the state.
+        let size =
+            JSONWriter.bytes(document).count
+            + (document["runner"].map { JSONWriter.bytes($0).count } ?? 0)
         guard size > maxStateBytes else { return nil }
         return "the packs' state document is \(size) bytes, more than the \(maxStateBytes) that"
             + " fit in hello under the wire protocol's \(WireProtocol.maxMessageBytes)-byte message"

@@ -61,8 +61,16 @@ extension Engine {
                 journal: nil)
             var fields = requestFields(request, run, redactor)
             fields["outcome"] = "planned"
-            journal.append(event: "planned", fields: fields) { [logger] result in
+            journal.append(event: "planned", fields: fields) { [self] result in
                 switch result {
+                case .failure(.lineTooLarge(_, let bytes, let limit)):
+                    // Recorded as a refused plan instead, which is bounded.
+                    let refusal = Engine.tooLargeToRecord(bytes, limit)
+                    var refused = refusedFields(request, refusal)
+                    refused["outcome"] = "refused"
+                    journal.append(event: "planned", fields: refused) { retry in
+                        completion(.failure(refusal), try? retry.get())
+                    }
                 case .failure(let error):
                     // Like a run, a plan that cannot be journaled is refused.
                     logger.error(

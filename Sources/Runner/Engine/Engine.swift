@@ -165,6 +165,13 @@ public final class Engine {
                         .duplicateRun,
                         "run \(request.id) was started by another ward process on this host;"
                             + " it is not run again"), sink: sink)
+            case .failure(.lineTooLarge(_, let bytes, let limit)):
+                // The request itself is too large to record (long values, each
+                // in `args` and again in `argv`): refused as invalid, and the
+                // refusal, which is bounded, is journaled instead.
+                state.slot?.release()
+                active[request.id] = nil
+                refuse(request, Engine.tooLargeToRecord(bytes, limit), sink: sink)
             case .failure(let error):
                 state.slot?.release()
                 active[request.id] = nil
@@ -367,6 +374,15 @@ public final class Engine {
 
     /// Refuses `request` for a reason a face found (a run id already recorded,
     /// say): journaled like every refusal, then reported to `sink`.
+    /// The refusal of a request whose `started` or `planned` line would pass
+    /// the journal's line limit.
+    static func tooLargeToRecord(_ bytes: Int, _ limit: Int) -> Refusal {
+        Refusal(
+            .invalidRequest,
+            "the request is too large to journal: its line would be \(bytes) bytes, over the"
+                + " \(limit)-byte limit; send shorter argument values")
+    }
+
     /// Hands a refusal to its sink once its journal line is written (or not).
     private func settleRefusal(
         _ request: RunRequest, _ refusal: Refusal, sink: RunSink,

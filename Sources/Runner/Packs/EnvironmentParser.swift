@@ -70,6 +70,11 @@ enum EnvironmentParser {
         ] where name.hasPrefix(prefix) {
             return who
         }
+        // `SYSTEMD_EDITOR`, `SUDO_EDITOR`, `GIT_SEQUENCE_EDITOR`, `SYSTEMD_PAGER`...:
+        // each names a program to start.
+        if name.hasSuffix("EDITOR") || name.hasSuffix("PAGER") {
+            return "the programs that start them"
+        }
         switch name {
         case "GCONV_PATH": return "glibc"
         case "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "PROMPT_COMMAND", "PS4", "IFS",
@@ -83,12 +88,19 @@ enum EnvironmentParser {
         case "NODE_OPTIONS", "NODE_PATH": return "Node.js"
         case "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH": return "the JVM"
         case "PHPRC", "PHP_INI_SCAN_DIR": return "PHP"
-        case "GIT_SSH", "GIT_SSH_COMMAND", "GIT_EXEC_PATH", "GIT_ASKPASS", "GIT_PAGER",
-            "GIT_EDITOR", "GIT_EXTERNAL_DIFF", "GIT_PROXY_COMMAND", "GIT_TEMPLATE_DIR":
+        case "GIT_SSH", "GIT_SSH_COMMAND", "GIT_EXEC_PATH", "GIT_ASKPASS", "GIT_EXTERNAL_DIFF",
+            "GIT_PROXY_COMMAND", "GIT_TEMPLATE_DIR", "GIT_DIR", "GIT_COMMON_DIR", "GIT_WORK_TREE":
             return "git"
+        case "KUBECONFIG": return "kubectl (a kubeconfig's exec plugins)"
+        case "DOCKER_CONFIG", "DOCKER_HOST": return "docker"
+        case "CURL_HOME", "WGETRC": return "curl or wget"
+        case "XDG_CONFIG_DIRS", "XDG_DATA_DIRS", "BASH_LOADABLES_PATH":
+            return "the shell and its tools"
+        case "GEM_PATH", "GEM_HOME": return "Ruby"
+        case "PYTHONPYCACHEPREFIX": return "Python"
         case "SSH_ASKPASS", "SUDO_ASKPASS": return "ssh or sudo"
         case "OPENSSL_CONF", "OPENSSL_ENGINES", "OPENSSL_MODULES": return "OpenSSL"
-        case "PAGER", "EDITOR", "VISUAL", "MANPAGER", "BROWSER", "LESSOPEN", "LESSCLOSE":
+        case "VISUAL", "BROWSER", "LESSOPEN", "LESSCLOSE":
             return "the programs that start them"
         default: return nil
         }

@@ -110,6 +110,38 @@ import Testing
         }
     }
 
+    @Test func aRequestTooLargeToJournalIsRefusedAndTheRefusalJournaled() {
+        // Twenty values of 4,096 backslashes are each 8 KiB in JSON, once in
+        // `args` and once in `argv`: the `started` (or `planned`) line would
+        // pass 256 KiB. It used to be refused as journal_unavailable with
+        // nothing journaled at all.
+        let dir = TempDir()
+        let names = (0..<20).map { "a\($0)" }
+        let placeholders = names.map { "\"{{args.\($0)}}\"" }.joined(separator: ", ")
+        let declarations = names.map { "      \($0): {type: string, max_length: 4096}\n" }
+        dir.write(
+            "packs/wide/pack.yaml",
+            "pack: wide\nversion: \"1\"\ndescription: Wide.\nactions:\n  wide.echo:\n"
+                + "    description: Echo twenty values.\n"
+                + "    exec: [\"/bin/echo\", \(placeholders)]\n    args:\n" + declarations.joined())
+        let config = dir.write(
+            "config.yaml",
+            "packs: [\"\(dir.path)/packs\"]\njournal: {path: \(dir.path)/j/events.jsonl}\n")
+        let value = String(repeating: "\\", count: 4096)
+        let given = names.flatMap { ["--arg", "\($0)=\(value)"] }
+        for command in ["run", "plan"] {
+            let out = WardProcess.run(
+                ["--config", config, "action", command, "wide.echo"] + given + ["--reason", "wide"])
+            #expect(out.status == 4, "\(out.stderr.prefix(400))")
+            #expect(out.stderr.contains("too large to journal"), "\(out.stderr.prefix(400))")
+        }
+        let lines = (dir.read("j/events.jsonl") ?? "").split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines.first?.contains(#""event":"refused""#) == true)
+        #expect(lines.last?.contains(#""outcome":"refused""#) == true)
+        #expect(WardProcess.run(["--config", config, "events", "verify"]).status == 0)
+    }
+
     @Test func runIDAlreadyInTheJournalIsRefusedNotRunAgain() {
         let s = Scratch()
         let first = s.ward([
