@@ -152,29 +152,33 @@ public final class Engine {
         let state = ActiveRun(request: request, run: run, redactor: redactor, sink: sink)
         state.slot = slot
         active[request.id] = state
-        journal.appendStarted(run: request.id, fields: startedFields(state)) { [self] result in
+        journal.append(event: "started", fields: startedFields(state), uniqueRun: request.id) {
+            [self] result in
+            let error: JournalError
             switch result {
-            case .failure(.runAlreadyStarted):
+            case .success(let head):
+                spawn(state, head: head)
+                return
+            case .failure(let e): error = e
+            }
+            state.slot?.release()
+            active[request.id] = nil
+            switch error {
+            case .runAlreadyStarted:
                 // A CLI run or an MCP session used this id after this process
                 // read the journal: at most once per id, whoever asked first.
-                state.slot?.release()
-                active[request.id] = nil
                 refuse(
                     request,
                     Refusal(
                         .duplicateRun,
                         "run \(request.id) was started by another ward process on this host;"
                             + " it is not run again"), sink: sink)
-            case .failure(.lineTooLarge(_, let bytes, let limit)):
+            case .lineTooLarge(_, let bytes, let limit):
                 // The request itself is too large to record (long values, each
                 // in `args` and again in `argv`): refused as invalid, and the
                 // refusal, which is bounded, is journaled instead.
-                state.slot?.release()
-                active[request.id] = nil
                 refuse(request, Engine.tooLargeToRecord(bytes, limit), sink: sink)
-            case .failure(let error):
-                state.slot?.release()
-                active[request.id] = nil
+            default:
                 logger.error(
                     "journal unavailable, run refused",
                     [("run.id", request.id), ("error", "\(error)")])
@@ -184,8 +188,6 @@ public final class Engine {
                         .journalUnavailable,
                         "the journal cannot record the run, so it was not run: \(error)"),
                     journal: nil)
-            case .success(let head):
-                spawn(state, head: head)
             }
         }
     }
@@ -372,8 +374,6 @@ public final class Engine {
         }
     }
 
-    /// Refuses `request` for a reason a face found (a run id already recorded,
-    /// say): journaled like every refusal, then reported to `sink`.
     /// The refusal of a request whose `started` or `planned` line would pass
     /// the journal's line limit.
     static func tooLargeToRecord(_ bytes: Int, _ limit: Int) -> Refusal {
@@ -408,6 +408,8 @@ public final class Engine {
         return o
     }
 
+    /// Refuses `request` for a reason a face found (a run id already recorded,
+    /// say): journaled like every refusal, then reported to `sink`.
     public func refuse(_ request: RunRequest, _ refusal: Refusal, sink: RunSink) {
         logger.info(
             "run refused",

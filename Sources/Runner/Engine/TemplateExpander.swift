@@ -86,7 +86,7 @@ public struct TemplateExpander {
             case .option:
                 return nil
             case .arg(let name):
-                guard let value = args.first(where: { $0.name == name })?.value else { return nil }
+                guard let value = value(of: name) else { return nil }
                 if value.text.isEmpty { continue }
                 if defaulted.contains(name) { return nil }
                 switch action.arg(name)?.type {
@@ -98,6 +98,11 @@ public struct TemplateExpander {
         return nil
     }
 
+    /// The run's value of argument `name`, if it has one.
+    func value(of name: String) -> ArgValue? {
+        args.first(where: { $0.name == name })?.value
+    }
+
     /// One template's text, or nil when it names an argument the run lacks.
     func expand(_ template: Template) -> String? {
         var out = ""
@@ -105,7 +110,7 @@ public struct TemplateExpander {
             switch part {
             case .literal(let s): out += s
             case .arg(let name):
-                guard let value = args.first(where: { $0.name == name })?.value else { return nil }
+                guard let value = value(of: name) else { return nil }
                 out += value.text
             case .option(let name):
                 guard let o = options.first(where: { $0.name == name }) else { return nil }

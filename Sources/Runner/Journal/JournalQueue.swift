@@ -38,19 +38,18 @@ public final class JournalQueue {
     public var pending: Int { queue.count + inFlight }
 
     /// Queues one event; `completion` runs once it is on disk (or failed).
-    public func append(event: String, fields: JSONObject, completion: @escaping Completion) {
-        queue.append((JournalStore.BatchEvent(event: event, fields: fields), completion))
-        startNext()
-    }
-
-    /// Queues a run's `started` event, which fails with `runAlreadyStarted`
-    /// when another ward process journaled one for `run` since this process
-    /// last wrote.
-    public func appendStarted(
-        run: String, fields: JSONObject, completion: @escaping Completion
+    /// With `uniqueRun` (a run's `started`) it fails with `runAlreadyStarted`
+    /// when another ward process journaled a `started` for that run since
+    /// this process last wrote (`JournalStore.BatchEvent.uniqueRun`).
+    public func append(
+        event: String, fields: JSONObject, uniqueRun: String? = nil,
+        completion: @escaping Completion
     ) {
         queue.append(
-            (JournalStore.BatchEvent(event: "started", fields: fields, uniqueRun: run), completion))
+            (
+                JournalStore.BatchEvent(event: event, fields: fields, uniqueRun: uniqueRun),
+                completion
+            ))
         startNext()
     }
 

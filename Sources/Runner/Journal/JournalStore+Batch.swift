@@ -179,7 +179,8 @@ nonisolated extension JournalStore {
                 guard line.terminated,
                     ByteSearch.firstIndex(of: Self.startedMember, in: line.bytes) != nil,
                     case .object(let o)? = try? JSONReader.parse(line.bytes),
-                    o["event"]?.stringValue == "started", let run = o["run"]?.stringValue
+                    o["event"]?.stringValue == JournalFormat.startedEvent,
+                    let run = o["run"]?.stringValue
                 else { continue }
                 ids.insert(run)
             }
@@ -206,5 +207,7 @@ nonisolated extension JournalStore {
     }
 
     /// The member every `started` line holds, as the journal writes it.
-    static let startedMember = Array(#""event":"started""#.utf8)
+    static let startedMember =
+        Array(#""event":""#.utf8) + Array(JournalFormat.startedEvent.utf8)
+        + [UInt8(ascii: "\"")]
 }

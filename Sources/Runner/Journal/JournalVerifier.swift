@@ -17,9 +17,7 @@ nonisolated public enum JournalVerifier {
             paths.append(path)
         }
         var walk = ChainWalk(anchor: anchor)
-        for (path, seq) in rotated.map({ ($0.path, $0.firstSeq) }) {
-            walk.namedFirstSeq[path] = seq
-        }
+        for file in rotated { walk.namedFirstSeq[file.path] = file.firstSeq }
         for file in paths {
             guard let handle = try JournalFile.open(file, writable: false, create: false) else {
                 throw .cannotOpen(path: file, errno: errnoName(ENOENT))
